@@ -1,0 +1,42 @@
+# Two promises: `make run` (demo server) and `make test` (lint + tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint install translations clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall whenever pyproject.toml changes.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d matchmaker/translations 2>&1 | grep -v "^compiling" || true
+
+run: install
+	$(BIN)/matchmaker db upgrade
+	$(BIN)/matchmaker seed-demo --if-empty
+	$(BIN)/matchmaker demo-accounts
+	$(BIN)/matchmaker run --host 127.0.0.1 --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check matchmaker tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/matching.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,154 @@
+"""matchmaker — 妇联结对帮扶与专项资金分配服务."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from matchmaker import config as config_module
+from matchmaker.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *,
+               instance_path: str | None = None) -> Flask:
+    """Application factory: config → extensions → blueprints, CLI and error pages."""
+    instance_path = instance_path or os.environ.get("MATCHMAKER_INSTANCE")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config_module.load(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errors(app)
+    register_template_helpers(app)
+    from matchmaker.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _locale() -> str:
+    from flask import current_app
+
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
+    """SQLite enforces foreign keys only when asked, per connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from matchmaker import models  # noqa: F401  (register the tables)
+    from matchmaker.services import audit
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
+                                                     "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+    audit.install()
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from matchmaker.models import User
+
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from matchmaker.blueprints.auth import bp as auth_bp
+    from matchmaker.blueprints.main import bp as main_bp
+    from matchmaker.blueprints.registry import bp as registry_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(registry_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from flask_login import current_user
+
+    from matchmaker.services import audit
+
+    @app.before_request
+    def set_actor() -> None:
+        if current_user.is_authenticated:
+            audit.set_actor(audit.Actor(current_user.id, current_user.username))
+        else:
+            audit.set_actor(audit.Actor(None, request.remote_addr or "anonymous"))
+
+    @app.after_request
+    def commit(response):
+        """One commit per request, at its boundary; failed requests write nothing."""
+        if response.status_code < 400 and not g.get("rollback"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def no_store(response):
+        # Pages carry personal data: keep them out of shared caches and the back button.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_errors(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    def page(code: int, title: str, message: str):
+        db.session.rollback()
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return page(400, "请求已失效", "表单已过期或缺少安全令牌，请返回刷新页面后重试。")
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return page(403, "没有权限", "您的账号无权访问此页面。")
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return page(404, "页面不存在", "找不到您要访问的内容，或不在您负责的地区内。")
+
+    @app.errorhandler(429)
+    def too_many(e):
+        return page(429, "操作过于频繁", "尝试次数过多，请稍后再试。")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return page(500, "系统出错", "系统暂时出错，您的操作没有保存。请稍后重试。")
+
+
+def register_template_helpers(app: Flask) -> None:
+    from matchmaker.blueprints import helpers
+
+    helpers.init_app(app)

@@ -1,0 +1,71 @@
+"""Things every blueprint's routes and templates share: role checks and display filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, abort, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+
+from matchmaker.models.person import GENDER_LABELS, STATUS_LABELS
+from matchmaker.models.profiles import (
+    AVAILABILITY_LABELS,
+    DONOR_KIND_LABELS,
+    INDUSTRY_LABELS,
+    MENTEE_KIND_LABELS,
+    MENTOR_KIND_LABELS,
+)
+from matchmaker.models.region import LEVEL_LABELS
+from matchmaker.models.user import ROLE_LABELS
+from matchmaker.services.privacy import mask_id_tail, mask_mobile
+
+
+def roles_required(*roles: str) -> Callable:
+    """Log in first (302 to /login), then refuse other roles with 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _label(mapping: dict[str, str]) -> Callable[[str | None], str]:
+    return lambda value: mapping.get(value or "", value or "")
+
+
+def _availability(value: str | None) -> str:
+    return "、".join(AVAILABILITY_LABELS.get(a, a) for a in (value or "").split(",") if a)
+
+
+def url_with(**changes: object) -> str:
+    """This page's URL with some query arguments changed (for pagers and sort links)."""
+    args = request.args.to_dict()
+    args.update({k: str(v) for k, v in changes.items()})
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters.update(
+        mask_mobile=mask_mobile,
+        mask_id=mask_id_tail,
+        gender=_label(GENDER_LABELS),
+        status=_label(STATUS_LABELS),
+        role=_label(ROLE_LABELS),
+        level=_label(LEVEL_LABELS),
+        industry=_label(INDUSTRY_LABELS),
+        mentor_kind=_label(MENTOR_KIND_LABELS),
+        mentee_kind=_label(MENTEE_KIND_LABELS),
+        donor_kind=_label(DONOR_KIND_LABELS),
+        availability=_availability,
+    )

@@ -1,0 +1,212 @@
+"""Forms for people and their profiles. Each form owns its checks (validate_<field>) and
+reuses the same parsers as imports and the CLI, so a message reads the same everywhere."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import InputRequired, NumberRange
+
+from matchmaker.models.profiles import (
+    AVAILABILITY,
+    AVAILABILITY_LABELS,
+    DONOR_KIND_LABELS,
+    INDUSTRY_LABELS,
+    MENTEE_KIND_LABELS,
+    MENTOR_KIND_LABELS,
+    VOLUNTEER_SERVICES,
+    VOLUNTEER_TEAMS,
+)
+from matchmaker.services.errors import DomainError
+from matchmaker.services.people import PersonInput
+from matchmaker.services.validation import (
+    clean_name,
+    clean_text,
+    parse_date,
+    parse_id_number,
+    parse_mobile,
+)
+
+
+class SafeText:
+    """Trimmed, length-checked text without markup; the message names the field."""
+
+    def __init__(self, label: str, max_length: int, required: bool = False) -> None:
+        self.label, self.max_length, self.required = label, max_length, required
+
+    def __call__(self, form, field) -> None:
+        try:
+            field.data = clean_text(field.data, field=field.name, label=self.label,
+                                    max_length=self.max_length, required=self.required)
+        except DomainError as e:
+            raise ValidationError(e.message) from None
+
+
+def _check(parse, field) -> None:
+    try:
+        parse(field.data)
+    except DomainError as e:
+        raise ValidationError(e.message) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
+    return list(labels.items())
+
+
+AVAILABILITY_CHOICES = [(a, AVAILABILITY_LABELS[a]) for a in AVAILABILITY]
+NUMBER = "请填写整数"
+
+
+class PersonForm(FlaskForm):
+    name = StringField("姓名")
+    id_number = StringField("身份证号码", description="填写后自动读取出生日期和性别")
+    gender = SelectField("性别", choices=[("", "—"), ("F", "女"), ("M", "男")])
+    birth_date = StringField("出生日期", description="如 1985-03-08 或 1985年3月8日")
+    mobile = StringField("手机号码")
+    region = SelectField("所在地区", choices=[])
+    note = TextAreaField("备注", validators=[SafeText("备注", 500)])
+
+    def validate_name(self, field) -> None:
+        try:
+            field.data = clean_name(field.data)
+        except DomainError as e:
+            raise ValidationError(e.message) from None
+
+    def validate_id_number(self, field) -> None:
+        if (field.data or "").strip():
+            _check(parse_id_number, field)
+
+    def validate_birth_date(self, field) -> None:
+        if (field.data or "").strip():
+            _check(parse_date, field)
+
+    def validate_mobile(self, field) -> None:
+        if (field.data or "").strip():
+            _check(parse_mobile, field)
+
+    def validate_region(self, field) -> None:
+        if not field.data:
+            raise ValidationError("请选择所在地区")
+
+    def to_input(self) -> PersonInput:
+        birth = (self.birth_date.data or "").strip()
+        return PersonInput(
+            name=self.name.data, region_code=self.region.data, gender=self.gender.data or "",
+            birth_date=parse_date(birth) if birth else None, mobile=self.mobile.data or "",
+            id_number=self.id_number.data or "", note=self.note.data or "",
+        )
+
+
+class ProfileForm(FlaskForm):
+    """Profile forms turn their fields into model columns with ``values()``."""
+
+    multi: tuple[str, ...] = ()
+
+    def values(self) -> dict[str, object]:
+        out = {}
+        for name, field in self._fields.items():
+            if name == "csrf_token":
+                continue
+            out[name] = ",".join(field.data or []) if name in self.multi else field.data
+        return out
+
+    def load(self, profile) -> None:
+        """Fill the form from a profile on GET."""
+        for name, field in self._fields.items():
+            if name == "csrf_token":
+                continue
+            value = getattr(profile, name)
+            field.data = [v for v in (value or "").split(",") if v] if name in self.multi \
+                else value
+
+
+class VolunteerForm(ProfileForm):
+    multi = ("services", "availability")
+    team = SelectField("服务队", choices=[(t, t) for t in VOLUNTEER_TEAMS])
+    services = MultiCheckboxField("服务项目", choices=[(s, s) for s in VOLUNTEER_SERVICES])
+    skills = TextAreaField("特长", validators=[SafeText("特长", 500)])
+    availability = MultiCheckboxField("可服务时间", choices=AVAILABILITY_CHOICES)
+
+
+class MentorForm(ProfileForm):
+    multi = ("availability",)
+    kind = SelectField("类别", choices=_choices(MENTOR_KIND_LABELS))
+    specialty = StringField("专长", validators=[SafeText("专长", 100, required=True)])
+    industry = SelectField("行业", choices=_choices(INDUSTRY_LABELS))
+    organisation = StringField("单位", validators=[SafeText("单位", 100)])
+    experience = TextAreaField("经历简介", validators=[SafeText("经历简介", 1000)])
+    capacity = IntegerField("可带徒人数", default=1, validators=[
+        InputRequired(NUMBER), NumberRange(0, 20, "可带徒人数应在 0 到 20 之间")])
+    availability = MultiCheckboxField("可指导时间", choices=AVAILABILITY_CHOICES)
+
+
+class MenteeForm(ProfileForm):
+    multi = ("availability",)
+    kind = SelectField("类别", choices=_choices(MENTEE_KIND_LABELS))
+    needs = TextAreaField("帮扶需求", validators=[SafeText("帮扶需求", 1000, required=True)])
+    industry = SelectField("意向行业", choices=_choices(INDUSTRY_LABELS))
+    hardship = IntegerField("困难程度（0–5）", default=0, validators=[
+        InputRequired(NUMBER), NumberRange(0, 5, "困难程度应在 0 到 5 之间")])
+    school = StringField("学校", validators=[SafeText("学校", 100)])
+    major = StringField("专业", validators=[SafeText("专业", 100)])
+    availability = MultiCheckboxField("可参加时间", choices=AVAILABILITY_CHOICES)
+
+
+GUARDIAN_RELATIONS = ("母亲", "父亲", "祖母", "祖父", "外婆", "外公", "其他亲属", "其他")
+
+
+class SpringBudForm(ProfileForm):
+    school = StringField("学校", validators=[SafeText("学校", 100, required=True)])
+    grade = StringField("年级", validators=[SafeText("年级", 20, required=True)])
+    guardian_name = StringField("监护人姓名")
+    guardian_relation = SelectField("与学员关系", choices=[(r, r) for r in GUARDIAN_RELATIONS])
+    guardian_mobile = StringField("监护人手机")
+    guardian_consent = BooleanField("监护人已书面同意登记和使用以上信息")
+    hardship_note = TextAreaField("家庭困难情况", validators=[SafeText("家庭困难情况", 500)])
+    alias = StringField("化名（捐助人看到的称呼）", validators=[SafeText("化名", 20)])
+
+    def validate_guardian_name(self, field) -> None:
+        try:
+            field.data = clean_name(field.data, field="guardian_name")
+        except DomainError as e:
+            raise ValidationError(e.message.replace("姓名", "监护人姓名", 1)) from None
+
+    def validate_guardian_mobile(self, field) -> None:
+        if (field.data or "").strip():
+            _check(parse_mobile, field)
+            field.data = parse_mobile(field.data)
+        else:
+            field.data = None
+
+    def validate_guardian_consent(self, field) -> None:
+        if not field.data:
+            raise ValidationError("登记未成年人须先取得监护人同意")
+
+
+class DonorForm(ProfileForm):
+    kind = SelectField("类型", choices=_choices(DONOR_KIND_LABELS))
+    organisation = StringField("单位名称", validators=[SafeText("单位名称", 100)])
+    display_name = StringField("显示名称", validators=[SafeText("显示名称", 60)])
+
+
+PROFILE_FORMS: dict[str, type[ProfileForm]] = {
+    "volunteer": VolunteerForm,
+    "mentor": MentorForm,
+    "mentee": MenteeForm,
+    "spring_bud": SpringBudForm,
+    "donor": DonorForm,
+}

@@ -1,0 +1,235 @@
+"""Registry screens: lists with search and filters, person pages, create/edit/deactivate.
+Routes are thin: check the form, call one operation, flash, redirect."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import Form
+
+from matchmaker.blueprints.helpers import roles_required
+from matchmaker.blueprints.registry import bp
+from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
+from matchmaker.extensions import db
+from matchmaker.models import Person
+from matchmaker.models.person import STATUS_LABELS
+from matchmaker.services import people
+from matchmaker.services.errors import DomainError, Forbidden, NotFound
+from matchmaker.services.registries import BY_KEY, REGISTRIES, Filters, people_query, registry_query
+from matchmaker.services.scope import assignable_regions, get_person
+
+STAFF = ("admin", "coordinator")
+
+
+def _filters() -> Filters:
+    a = request.args
+    return Filters(q=a.get("q", "")[:40], region=a.get("region", "")[:12],
+                   kind=a.get("kind", "")[:20], status=a.get("status", "")[:10])
+
+
+def _page():
+    return request.args.get("page", 1, type=int)
+
+
+def _person_or_404(person_id: int) -> Person:
+    try:
+        return get_person(current_user, person_id)
+    except NotFound:
+        abort(404)
+
+
+def _region_choices(form: PersonForm) -> None:
+    form.region.choices = [("", "— 请选择 —")] + [
+        (r.code, ("　" * max(0, r.path.count("/") - 2)) + r.name)
+        for r in assignable_regions(current_user)
+    ]
+
+
+def _attach(form: Form, error: DomainError) -> None:
+    """Show a service's refusal beside the field it names, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.get("/people/")
+@roles_required(*STAFF)
+def people_index():
+    filters = _filters()
+    pagination = db.paginate(people_query(current_user, filters), page=_page(),
+                             per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("registry/people.html", pagination=pagination, filters=filters,
+                           regions=assignable_regions(current_user), statuses=STATUS_LABELS)
+
+
+@bp.get("/registry/<slug>/")
+@roles_required(*STAFF)
+def registry_index(slug: str):
+    reg = REGISTRIES.get(slug) or abort(404)
+    filters = _filters()
+    pagination = db.paginate(registry_query(current_user, reg, filters), page=_page(),
+                             per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("registry/index.html", reg=reg, pagination=pagination,
+                           filters=filters, regions=assignable_regions(current_user),
+                           statuses=STATUS_LABELS)
+
+
+@bp.route("/registry/<slug>/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def registry_new(slug: str):
+    """A new person and her profile in this registry, in one form."""
+    reg = REGISTRIES.get(slug) or abort(404)
+    # One <form>, two parts: CSRFProtect checks the page's token for both.
+    person_form = PersonForm(prefix="person", meta={"csrf": False})
+    profile_form = PROFILE_FORMS[reg.key](prefix="profile", meta={"csrf": False})
+    _region_choices(person_form)
+    if request.method == "POST":
+        ok_person = person_form.validate()
+        ok_profile = profile_form.validate()
+        if ok_person and ok_profile:
+            try:
+                with db.session.begin_nested():
+                    person = people.create_person(user=current_user,
+                                                  data=person_form.to_input())
+                    people.add_profile(person=person, kind=reg.key,
+                                       fields=profile_form.values())
+            except DomainError as e:
+                _attach(person_form if e.field in person_form else profile_form, e)
+            else:
+                flash(f"已登记：{person.name}", "success")
+                return redirect(url_for(".person_detail", person_id=person.id))
+    return render_template("registry/new.html", reg=reg, person_form=person_form,
+                           profile_form=profile_form), 422 if request.method == "POST" else 200
+
+
+@bp.get("/people/<int:person_id>")
+@roles_required(*STAFF)
+def person_detail(person_id: int):
+    person = _person_or_404(person_id)
+    people.record_full_view(person=person)
+    return _render_person(person, revealed={})
+
+
+def _render_person(person: Person, revealed: dict[str, str]):
+    return render_template("registry/person.html", person=person,
+                           profiles=people.profiles_of(person), registries=BY_KEY,
+                           is_minor=people.is_minor(person), revealed=revealed)
+
+
+@bp.post("/people/<int:person_id>/reveal")
+@roles_required(*STAFF)
+def person_reveal(person_id: int):
+    person = _person_or_404(person_id)
+    field = request.form.get("field", "")
+    try:
+        value = people.reveal(user=current_user, person=person, field=field)
+    except Forbidden:
+        abort(403)
+    except DomainError as e:
+        flash(e.message, "error")
+        return redirect(url_for(".person_detail", person_id=person.id))
+    return _render_person(person, revealed={field: value})
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def person_edit(person_id: int):
+    person = _person_or_404(person_id)
+    form = PersonForm()
+    _region_choices(form)
+    if request.method == "GET":
+        form.name.data = person.name
+        form.gender.data = person.gender
+        form.birth_date.data = person.birth_date.isoformat() if person.birth_date else ""
+        form.mobile.data = person.mobile or ""
+        form.region.data = person.region.code
+        form.note.data = person.note
+    elif form.validate():
+        try:
+            with db.session.begin_nested():
+                people.update_person(user=current_user, person=person, data=form.to_input())
+        except DomainError as e:
+            _attach(form, e)
+        else:
+            flash("已保存", "success")
+            return redirect(url_for(".person_detail", person_id=person.id))
+    return render_template("registry/person_form.html", form=form, person=person), \
+        422 if request.method == "POST" else 200
+
+
+@bp.post("/people/<int:person_id>/status")
+@roles_required(*STAFF)
+def person_status(person_id: int):
+    person = _person_or_404(person_id)
+    status = request.form.get("status", "")
+    try:
+        people.set_person_status(person=person, status=status)
+    except DomainError as e:
+        flash(e.message, "error")
+    else:
+        flash("已停用" if status == "inactive" else "已恢复", "success")
+    return redirect(url_for(".person_detail", person_id=person.id))
+
+
+def _profile_kind(kind: str):
+    if kind not in PROFILE_FORMS:
+        abort(404)
+    return BY_KEY[kind]
+
+
+@bp.route("/people/<int:person_id>/profiles/<kind>/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def profile_new(person_id: int, kind: str):
+    person = _person_or_404(person_id)
+    reg = _profile_kind(kind)
+    form = PROFILE_FORMS[kind]()
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                people.add_profile(person=person, kind=kind, fields=form.values())
+        except DomainError as e:
+            _attach(form, e)
+        else:
+            flash(f"已加入{reg.label}", "success")
+            return redirect(url_for(".person_detail", person_id=person.id))
+    return render_template("registry/profile_form.html", form=form, person=person, reg=reg,
+                           creating=True), 422 if request.method == "POST" else 200
+
+
+@bp.route("/people/<int:person_id>/profiles/<kind>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def profile_edit(person_id: int, kind: str):
+    person = _person_or_404(person_id)
+    reg = _profile_kind(kind)
+    profile = people.profiles_of(person).get(kind) or abort(404)
+    form = PROFILE_FORMS[kind]()
+    if request.method == "GET":
+        form.load(profile)
+    elif form.validate():
+        try:
+            with db.session.begin_nested():
+                people.update_profile(profile=profile, kind=kind, fields=form.values())
+        except DomainError as e:
+            _attach(form, e)
+        else:
+            flash("已保存", "success")
+            return redirect(url_for(".person_detail", person_id=person.id))
+    return render_template("registry/profile_form.html", form=form, person=person, reg=reg,
+                           creating=False), 422 if request.method == "POST" else 200
+
+
+@bp.post("/people/<int:person_id>/profiles/<kind>/status")
+@roles_required(*STAFF)
+def profile_status(person_id: int, kind: str):
+    person = _person_or_404(person_id)
+    _profile_kind(kind)
+    profile = people.profiles_of(person).get(kind) or abort(404)
+    try:
+        people.set_profile_status(profile=profile, status=request.form.get("status", ""))
+    except DomainError as e:
+        flash(e.message, "error")
+    else:
+        flash("状态已更新", "success")
+    return redirect(url_for(".person_detail", person_id=person.id))

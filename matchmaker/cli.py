@@ -1,0 +1,136 @@
+"""Command-line tools: ``.venv/bin/matchmaker …`` (a Flask CLI group).
+
+The commands call the same operations as the web and commit once at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from matchmaker.extensions import db
+
+
+def _create_app() -> Flask:
+    from matchmaker import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """matchmaker — 妇联结对帮扶与专项资金分配服务."""
+
+
+def _atomic_write(path: str, text: str) -> None:
+    """Write all or nothing: a temporary file beside the target, then rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".matchmaker-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no people or users.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo county (海宁市), its people and the demo accounts. Idempotent."""
+    from matchmaker.services import audit, demo
+
+    with audit.acting_as(audit.Actor(None, "seed-demo")):
+        if if_empty and not demo.is_empty():
+            click.echo("数据库已有数据，未加载演示数据。")
+            return
+        result = demo.seed_demo()
+        db.session.commit()
+    if result.total == 0:
+        click.echo("演示数据已存在，没有新增。")
+    else:
+        details = "，".join(f"{k} {v}" for k, v in sorted(result.created.items()))
+        click.echo(f"已加载演示数据：{details}")
+
+
+@click.command("demo-accounts")
+@with_appcontext
+def demo_accounts_command() -> None:
+    """Print the demo accounts and their password."""
+    from matchmaker.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for acc in DEMO_ACCOUNTS:
+        click.echo(f"  {acc.username:<18} {acc.display_name}（{acc.scope}）")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "coordinator", "volunteer", "donor"]),
+              required=True)
+@click.option("--region", "region_codes", multiple=True, help="Region code (coordinators).")
+@click.option("--display-name", default="")
+@click.password_option()
+def create_user_command(username: str, role: str, region_codes: tuple[str, ...],
+                        display_name: str, password: str) -> None:
+    """Create a user account (the first admin of a production install, for instance)."""
+    from sqlalchemy import select
+
+    from matchmaker.models import Region
+    from matchmaker.services import audit, users
+    from matchmaker.services.errors import DomainError
+
+    regions = list(db.session.scalars(select(Region).where(Region.code.in_(region_codes))))
+    if len(regions) != len(set(region_codes)):
+        raise click.UsageError("未知的地区代码")
+    with audit.acting_as(audit.Actor(None, "cli")):
+        try:
+            users.create_user(username=username, password=password, role=role,
+                              display_name=display_name, regions=regions)
+        except DomainError as e:
+            raise click.UsageError(e.message) from None
+        db.session.commit()
+    click.echo(f"已创建账号 {username}")
+
+
+@click.command("solve")
+@click.argument("input_path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False),
+              help="Write the result here instead of standard output.")
+def solve_command(input_path: str, output_path: str | None) -> None:
+    """Solve a pairing problem given as JSON (format in the README): exact optimum."""
+    from matchmaker.matching.jsonio import InputError, solve_json_text
+
+    try:
+        with open(input_path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as e:
+        click.echo(f"错误：无法读取输入文件 {input_path}（{e.__class__.__name__}）", err=True)
+        sys.exit(2)
+    try:
+        result = solve_json_text(text)
+    except InputError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(2)
+    out = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    if output_path:
+        _atomic_write(output_path, out)
+    else:
+        click.echo(out, nl=False)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (seed_demo_command, demo_accounts_command, create_user_command):
+        app.cli.add_command(command)
+
+
+main.add_command(solve_command)

@@ -1,0 +1,91 @@
+"""Configuration defaults. Secrets come from the environment only.
+
+In development (the default) a missing SECRET_KEY or ID key is generated once and kept
+under ``instance/`` so that ``make run`` works from a fresh clone. With
+``MATCHMAKER_ENV=production`` both must be given in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the service safely."""
+
+
+DEFAULTS: dict[str, object] = {
+    "ENV_NAME": "development",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ["zh_CN", "en"],
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "PAGE_SIZE": 20,
+    "JOBS_INLINE": True,
+}
+
+
+def _instance_secret(instance_path: Path, name: str, make: callable) -> str:
+    """Read a development secret from instance/, creating it (mode 0600) on first use."""
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def database_url(url: str | None) -> str | None:
+    """Accept the usual ``postgresql://`` / ``postgres://`` and use the psycopg 3 driver."""
+    if not url:
+        return None
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(instance_path: str, environ: os._Environ | dict | None = None) -> dict[str, object]:
+    """Build the configuration mapping from defaults and the environment."""
+    env = os.environ if environ is None else environ
+    inst = Path(instance_path)
+    cfg = dict(DEFAULTS)
+    cfg["ENV_NAME"] = env.get("MATCHMAKER_ENV", "development")
+    production = cfg["ENV_NAME"] == "production"
+
+    secret = env.get("SECRET_KEY")
+    id_key = env.get("MATCHMAKER_ID_KEY")
+    if production and not (secret and id_key):
+        raise ConfigError("生产环境必须设置 SECRET_KEY 和 MATCHMAKER_ID_KEY 环境变量")
+    cfg["SECRET_KEY"] = secret or _instance_secret(
+        inst, "secret_key", lambda: secrets.token_urlsafe(48)
+    )
+    cfg["ID_KEY"] = id_key or _instance_secret(
+        inst, "id.key", lambda: Fernet.generate_key().decode()
+    )
+
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL")) or (
+        "sqlite:///" + str(inst / "matchmaker.db")
+    )
+    redis_url = env.get("REDIS_URL")
+    cfg["REDIS_URL"] = redis_url
+    cfg["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    cfg["JOBS_INLINE"] = not redis_url
+    # Secure cookies only when the deployment says it is served over HTTPS.
+    https = env.get("MATCHMAKER_HTTPS", "").lower() in {"1", "true", "yes"}
+    cfg["SESSION_COOKIE_SECURE"] = https
+    cfg["REMEMBER_COOKIE_SECURE"] = https
+    return cfg

@@ -1,0 +1,136 @@
+"""Profiles: the roles a person holds in the registries. One of each kind per person."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from matchmaker.extensions import db
+from matchmaker.models.base import Audited, Timestamps, one_of
+from matchmaker.models.person import Person
+
+PROFILE_STATUSES = ("pending", "active", "inactive")
+AVAILABILITY = ("weekday", "evening", "weekend")
+AVAILABILITY_LABELS = {"weekday": "工作日白天", "evening": "工作日晚上", "weekend": "周末"}
+VOLUNTEER_TEAMS = ("文明传播", "创业指导", "家庭教育", "法律维权", "科技惠民", "环保护绿")
+VOLUNTEER_SERVICES = ("助老", "帮困", "咨询", "调解")
+MENTOR_KINDS = ("entrepreneur", "skilled", "expert")
+MENTOR_KIND_LABELS = {"entrepreneur": "女企业家", "skilled": "女能手", "expert": "专家"}
+MENTEE_KINDS = ("student", "rural", "poor_mother")
+MENTEE_KIND_LABELS = {"student": "女大学生", "rural": "农村妇女", "poor_mother": "贫困母亲"}
+INDUSTRIES = ("agriculture", "ecommerce", "manufacturing", "services", "tourism", "finance",
+              "education")
+INDUSTRY_LABELS = {
+    "agriculture": "种养殖",
+    "ecommerce": "电子商务",
+    "manufacturing": "制造加工",
+    "services": "生活服务",
+    "tourism": "乡村旅游",
+    "finance": "财务金融",
+    "education": "教育培训",
+}
+DONOR_KINDS = ("person", "organisation")
+DONOR_KIND_LABELS = {"person": "个人", "organisation": "单位"}
+
+
+class ProfileBase(Audited, Timestamps):
+    """Columns every profile has: its person (one profile of a kind each) and a status."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+
+    @declared_attr
+    def person_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+
+    @declared_attr
+    def person(cls) -> Mapped[Person]:  # noqa: N805
+        return relationship(Person)
+
+    @property
+    def availability_set(self) -> set[str]:
+        raw = getattr(self, "availability", "") or ""
+        return {a for a in raw.split(",") if a}
+
+
+class VolunteerProfile(ProfileBase, db.Model):
+    __tablename__ = "volunteer_profile"
+    __table_args__ = (one_of("status", PROFILE_STATUSES, "status"),)
+
+    team: Mapped[str] = mapped_column(String(20))
+    services: Mapped[str] = mapped_column(String(40), default="")
+    skills: Mapped[str] = mapped_column(Text, default="")
+    availability: Mapped[str] = mapped_column(String(40), default="")
+
+
+class MentorProfile(ProfileBase, db.Model):
+    __tablename__ = "mentor_profile"
+    __table_args__ = (
+        one_of("status", PROFILE_STATUSES, "status"),
+        one_of("kind", MENTOR_KINDS, "kind"),
+        one_of("industry", INDUSTRIES, "industry"),
+        db.CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20))
+    specialty: Mapped[str] = mapped_column(String(100))
+    industry: Mapped[str] = mapped_column(String(20))
+    organisation: Mapped[str] = mapped_column(String(100), default="")
+    experience: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    availability: Mapped[str] = mapped_column(String(40), default="")
+
+
+class MenteeProfile(ProfileBase, db.Model):
+    __tablename__ = "mentee_profile"
+    __table_args__ = (
+        one_of("status", PROFILE_STATUSES, "status"),
+        one_of("kind", MENTEE_KINDS, "kind"),
+        one_of("industry", INDUSTRIES, "industry"),
+        db.CheckConstraint("hardship >= 0 AND hardship <= 5", name="hardship"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20))
+    needs: Mapped[str] = mapped_column(Text)
+    industry: Mapped[str] = mapped_column(String(20))
+    hardship: Mapped[int] = mapped_column(Integer, default=0)
+    school: Mapped[str] = mapped_column(String(100), default="")
+    major: Mapped[str] = mapped_column(String(100), default="")
+    availability: Mapped[str] = mapped_column(String(40), default="")
+
+
+class SpringBudProfile(ProfileBase, db.Model):
+    """A 春蕾 girl: a minor. Her guardian's consent is recorded before anything else."""
+
+    __tablename__ = "spring_bud_profile"
+    __table_args__ = (one_of("status", PROFILE_STATUSES, "status"),)
+
+    school: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[str] = mapped_column(String(20))
+    guardian_name: Mapped[str] = mapped_column(String(30))
+    guardian_relation: Mapped[str] = mapped_column(String(10))
+    guardian_mobile: Mapped[str | None] = mapped_column(String(11))
+    guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    hardship_note: Mapped[str] = mapped_column(Text, default="")
+    alias: Mapped[str] = mapped_column(String(20), default="")
+
+
+class DonorProfile(ProfileBase, db.Model):
+    __tablename__ = "donor_profile"
+    __table_args__ = (
+        one_of("status", PROFILE_STATUSES, "status"),
+        one_of("kind", DONOR_KINDS, "kind"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20), default="person")
+    organisation: Mapped[str] = mapped_column(String(100), default="")
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+
+
+PROFILE_MODELS: dict[str, type[ProfileBase]] = {
+    "volunteer": VolunteerProfile,
+    "mentor": MentorProfile,
+    "mentee": MenteeProfile,
+    "spring_bud": SpringBudProfile,
+    "donor": DonorProfile,
+}

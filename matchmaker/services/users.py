@@ -1,0 +1,68 @@
+"""User accounts: creation, password checks, login bookkeeping."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from matchmaker.extensions import db
+from matchmaker.models import Person, Region, User
+from matchmaker.models.base import utcnow
+from matchmaker.models.user import ROLES
+from matchmaker.services import audit
+from matchmaker.services.errors import DomainError
+
+MIN_PASSWORD = 8
+# Verified against when the username is unknown, so both paths cost one scrypt.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位", field="password")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"[\d\W_]", password)):
+        raise DomainError("密码须同时包含字母和数字或符号", field="password")
+
+
+def create_user(*, username: str, password: str, role: str, display_name: str = "",
+                regions: list[Region] | None = None, person: Person | None = None) -> User:
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,40}", username):
+        raise DomainError("用户名须为 3–40 位字母、数字或 _ . -", field="username")
+    if role not in ROLES:
+        raise DomainError("角色无效", field="role")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise DomainError("用户名已被使用", field="username")
+    check_password_policy(password)
+    if role == "coordinator" and not regions:
+        raise DomainError("协调员必须指定负责的地区", field="regions")
+    user = User(username=username, role=role, display_name=display_name or username,
+                password_hash=generate_password_hash(password), person=person,
+                regions=list(regions or []))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(*, user: User, password: str) -> None:
+    check_password_policy(password)
+    user.password_hash = generate_password_hash(password)
+    db.session.flush()
+
+
+def authenticate(*, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None. The outcome is audited."""
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        audit.record("login_failed", target_type="user_account")
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        audit.record("login_failed", target_type="user_account", target_id=user.id)
+        return None
+    user.last_login_at = utcnow()
+    with audit.acting_as(audit.Actor(user.id, user.username)):
+        audit.record("login", target_type="user_account", target_id=user.id)
+    return user
