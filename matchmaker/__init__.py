@@ -45,12 +45,20 @@ def _locale() -> str:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection."""
+def _sqlite_connect(dbapi_connection, connection_record) -> None:
+    """SQLite enforces foreign keys only when asked, per connection; and pysqlite's own
+    transaction handling breaks SAVEPOINT, so SQLAlchemy is left to emit BEGIN itself."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
 
 
 def register_extensions(app: Flask) -> None:

@@ -21,7 +21,7 @@ from matchmaker.config import database_url
 from matchmaker.extensions import db
 from matchmaker.models import Person, Region, User
 from matchmaker.services.pinyin import name_keys
-from matchmaker.services.privacy import vault
+from matchmaker.services.privacy import IdVault
 from tests.ids import make_id
 
 PASSWORD = "test-pass-123"
@@ -69,20 +69,31 @@ def app(tmp_path_factory) -> Iterator[Flask]:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator:
-    """A session bound to one connection whose outer transaction is rolled back."""
+    """A session bound to one connection whose outer transaction is rolled back.
+
+    No application context stays pushed during the test: a request must get its own
+    (and its own ``g``), as it would in production. Use ``app_ctx`` for direct calls.
+    """
     with app.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(sessionmaker(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False))
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False))
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app_ctx(app: Flask, session):
+    """An application context for tests that call services directly (no requests)."""
+    with app.app_context():
+        yield session
 
 
 @pytest.fixture
@@ -127,7 +138,7 @@ def make_user(session, regions):
 
 
 @pytest.fixture
-def make_person(session, regions):
+def make_person(app, session, regions):
     counter = iter(range(1, 10_000))
 
     def build(name: str = "陈晓燕", *, region: str = "330481107201", birth: date = date(1985, 3, 8),
@@ -137,7 +148,7 @@ def make_person(session, regions):
         if id_number == "auto":
             id_number = make_id("330481", birth, n, female=(gender == "F"))
         pinyin, initials = name_keys(name)
-        v = vault()
+        v = IdVault(ID_KEY)  # not vault(): popping an app context would end the session
         person = Person(name=name, name_pinyin=pinyin, name_initials=initials, gender=gender,
                         birth_date=birth, mobile=mobile, region=regions[region],
                         status="active",

@@ -36,13 +36,19 @@ class PersonInput:
     mobile: str = ""
     id_number: str = ""  # blank on edit: keep the number on file
     note: str = ""
+    # On edit, personal numbers are never prefilled (they would show unmasked), so a blank
+    # mobile or ID number means "unchanged".
+    editing: bool = False
 
 
 def _apply(person: Person, data: PersonInput, user: User) -> None:
     person.name = clean_name(data.name)
     person.name_pinyin, person.name_initials = name_keys(person.name)
     person.region = region_by_code(user, data.region_code)
-    person.mobile = parse_mobile(data.mobile) if data.mobile.strip() else None
+    if data.mobile.strip():
+        person.mobile = parse_mobile(data.mobile)
+    elif not data.editing:
+        person.mobile = None
     person.note = clean_text(data.note, field="note", label="备注", max_length=500)
 
     if data.id_number.strip():

@@ -3,9 +3,11 @@ reuses the same parsers as imports and the CLI, so a message reads the same ever
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    SelectChoice,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -63,22 +65,27 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
-    return list(labels.items())
+def choices(pairs) -> list[SelectChoice]:
+    """Options for a select field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
-AVAILABILITY_CHOICES = [(a, AVAILABILITY_LABELS[a]) for a in AVAILABILITY]
+def _choices(labels: dict[str, str]) -> list[SelectChoice]:
+    return choices(labels.items())
+
+
+AVAILABILITY_CHOICES = choices((a, AVAILABILITY_LABELS[a]) for a in AVAILABILITY)
 NUMBER = "请填写整数"
 
 
 class PersonForm(FlaskForm):
-    name = StringField("姓名")
-    id_number = StringField("身份证号码", description="填写后自动读取出生日期和性别")
-    gender = SelectField("性别", choices=[("", "—"), ("F", "女"), ("M", "男")])
-    birth_date = StringField("出生日期", description="如 1985-03-08 或 1985年3月8日")
-    mobile = StringField("手机号码")
-    region = SelectField("所在地区", choices=[])
-    note = TextAreaField("备注", validators=[SafeText("备注", 500)])
+    name = StringField(_l("姓名"))
+    id_number = StringField(_l("身份证号码"), description=_l("填写后自动读取出生日期和性别"))
+    gender = SelectField(_l("性别"), choices=choices([("", "—"), ("F", "女"), ("M", "男")]))
+    birth_date = StringField(_l("出生日期"), description=_l("如 1985-03-08 或 1985年3月8日"))
+    mobile = StringField(_l("手机号码"))
+    region = SelectField(_l("所在地区"), choices=[])
+    note = TextAreaField(_l("备注"), validators=[SafeText("备注", 500)])
 
     def validate_name(self, field) -> None:
         try:
@@ -102,9 +109,10 @@ class PersonForm(FlaskForm):
         if not field.data:
             raise ValidationError("请选择所在地区")
 
-    def to_input(self) -> PersonInput:
+    def to_input(self, *, editing: bool = False) -> PersonInput:
         birth = (self.birth_date.data or "").strip()
         return PersonInput(
+            editing=editing,
             name=self.name.data, region_code=self.region.data, gender=self.gender.data or "",
             birth_date=parse_date(birth) if birth else None, mobile=self.mobile.data or "",
             id_number=self.id_number.data or "", note=self.note.data or "",
@@ -121,7 +129,11 @@ class ProfileForm(FlaskForm):
         for name, field in self._fields.items():
             if name == "csrf_token":
                 continue
-            out[name] = ",".join(field.data or []) if name in self.multi else field.data
+            if name in self.multi:  # stored in the order of the choices, whatever was sent
+                picked = set(field.data or [])
+                out[name] = ",".join(c.value for c in field.choices if c.value in picked)
+            else:
+                out[name] = field.data
         return out
 
     def load(self, profile) -> None:
@@ -136,48 +148,48 @@ class ProfileForm(FlaskForm):
 
 class VolunteerForm(ProfileForm):
     multi = ("services", "availability")
-    team = SelectField("服务队", choices=[(t, t) for t in VOLUNTEER_TEAMS])
-    services = MultiCheckboxField("服务项目", choices=[(s, s) for s in VOLUNTEER_SERVICES])
-    skills = TextAreaField("特长", validators=[SafeText("特长", 500)])
-    availability = MultiCheckboxField("可服务时间", choices=AVAILABILITY_CHOICES)
+    team = SelectField(_l("服务队"), choices=choices((t, t) for t in VOLUNTEER_TEAMS))
+    services = MultiCheckboxField(_l("服务项目"), choices=choices((s, s) for s in VOLUNTEER_SERVICES))
+    skills = TextAreaField(_l("特长"), validators=[SafeText("特长", 500)])
+    availability = MultiCheckboxField(_l("可服务时间"), choices=AVAILABILITY_CHOICES)
 
 
 class MentorForm(ProfileForm):
     multi = ("availability",)
-    kind = SelectField("类别", choices=_choices(MENTOR_KIND_LABELS))
-    specialty = StringField("专长", validators=[SafeText("专长", 100, required=True)])
-    industry = SelectField("行业", choices=_choices(INDUSTRY_LABELS))
-    organisation = StringField("单位", validators=[SafeText("单位", 100)])
-    experience = TextAreaField("经历简介", validators=[SafeText("经历简介", 1000)])
-    capacity = IntegerField("可带徒人数", default=1, validators=[
+    kind = SelectField(_l("类别"), choices=_choices(MENTOR_KIND_LABELS))
+    specialty = StringField(_l("专长"), validators=[SafeText("专长", 100, required=True)])
+    industry = SelectField(_l("行业"), choices=_choices(INDUSTRY_LABELS))
+    organisation = StringField(_l("单位"), validators=[SafeText("单位", 100)])
+    experience = TextAreaField(_l("经历简介"), validators=[SafeText("经历简介", 1000)])
+    capacity = IntegerField(_l("可带徒人数"), default=1, validators=[
         InputRequired(NUMBER), NumberRange(0, 20, "可带徒人数应在 0 到 20 之间")])
-    availability = MultiCheckboxField("可指导时间", choices=AVAILABILITY_CHOICES)
+    availability = MultiCheckboxField(_l("可指导时间"), choices=AVAILABILITY_CHOICES)
 
 
 class MenteeForm(ProfileForm):
     multi = ("availability",)
-    kind = SelectField("类别", choices=_choices(MENTEE_KIND_LABELS))
-    needs = TextAreaField("帮扶需求", validators=[SafeText("帮扶需求", 1000, required=True)])
-    industry = SelectField("意向行业", choices=_choices(INDUSTRY_LABELS))
-    hardship = IntegerField("困难程度（0–5）", default=0, validators=[
+    kind = SelectField(_l("类别"), choices=_choices(MENTEE_KIND_LABELS))
+    needs = TextAreaField(_l("帮扶需求"), validators=[SafeText("帮扶需求", 1000, required=True)])
+    industry = SelectField(_l("意向行业"), choices=_choices(INDUSTRY_LABELS))
+    hardship = IntegerField(_l("困难程度（0–5）"), default=0, validators=[
         InputRequired(NUMBER), NumberRange(0, 5, "困难程度应在 0 到 5 之间")])
-    school = StringField("学校", validators=[SafeText("学校", 100)])
-    major = StringField("专业", validators=[SafeText("专业", 100)])
-    availability = MultiCheckboxField("可参加时间", choices=AVAILABILITY_CHOICES)
+    school = StringField(_l("学校"), validators=[SafeText("学校", 100)])
+    major = StringField(_l("专业"), validators=[SafeText("专业", 100)])
+    availability = MultiCheckboxField(_l("可参加时间"), choices=AVAILABILITY_CHOICES)
 
 
 GUARDIAN_RELATIONS = ("母亲", "父亲", "祖母", "祖父", "外婆", "外公", "其他亲属", "其他")
 
 
 class SpringBudForm(ProfileForm):
-    school = StringField("学校", validators=[SafeText("学校", 100, required=True)])
-    grade = StringField("年级", validators=[SafeText("年级", 20, required=True)])
-    guardian_name = StringField("监护人姓名")
-    guardian_relation = SelectField("与学员关系", choices=[(r, r) for r in GUARDIAN_RELATIONS])
-    guardian_mobile = StringField("监护人手机")
-    guardian_consent = BooleanField("监护人已书面同意登记和使用以上信息")
-    hardship_note = TextAreaField("家庭困难情况", validators=[SafeText("家庭困难情况", 500)])
-    alias = StringField("化名（捐助人看到的称呼）", validators=[SafeText("化名", 20)])
+    school = StringField(_l("学校"), validators=[SafeText("学校", 100, required=True)])
+    grade = StringField(_l("年级"), validators=[SafeText("年级", 20, required=True)])
+    guardian_name = StringField(_l("监护人姓名"))
+    guardian_relation = SelectField(_l("与学员关系"), choices=choices((r, r) for r in GUARDIAN_RELATIONS))
+    guardian_mobile = StringField(_l("监护人手机"))
+    guardian_consent = BooleanField(_l("监护人已书面同意登记和使用以上信息"))
+    hardship_note = TextAreaField(_l("家庭困难情况"), validators=[SafeText("家庭困难情况", 500)])
+    alias = StringField(_l("化名（捐助人看到的称呼）"), validators=[SafeText("化名", 20)])
 
     def validate_guardian_name(self, field) -> None:
         try:
@@ -198,9 +210,9 @@ class SpringBudForm(ProfileForm):
 
 
 class DonorForm(ProfileForm):
-    kind = SelectField("类型", choices=_choices(DONOR_KIND_LABELS))
-    organisation = StringField("单位名称", validators=[SafeText("单位名称", 100)])
-    display_name = StringField("显示名称", validators=[SafeText("显示名称", 60)])
+    kind = SelectField(_l("类型"), choices=_choices(DONOR_KIND_LABELS))
+    organisation = StringField(_l("单位名称"), validators=[SafeText("单位名称", 100)])
+    display_name = StringField(_l("显示名称"), validators=[SafeText("显示名称", 60)])
 
 
 PROFILE_FORMS: dict[str, type[ProfileForm]] = {

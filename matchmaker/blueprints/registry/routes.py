@@ -9,7 +9,7 @@ from wtforms import Form
 
 from matchmaker.blueprints.helpers import roles_required
 from matchmaker.blueprints.registry import bp
-from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
+from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm, choices
 from matchmaker.extensions import db
 from matchmaker.models import Person
 from matchmaker.models.person import STATUS_LABELS
@@ -39,10 +39,10 @@ def _person_or_404(person_id: int) -> Person:
 
 
 def _region_choices(form: PersonForm) -> None:
-    form.region.choices = [("", "— 请选择 —")] + [
+    form.region.choices = choices([("", "— 请选择 —")] + [
         (r.code, ("　" * max(0, r.path.count("/") - 2)) + r.name)
         for r in assignable_regions(current_user)
-    ]
+    ])
 
 
 def _attach(form: Form, error: DomainError) -> None:
@@ -143,13 +143,13 @@ def person_edit(person_id: int):
         form.name.data = person.name
         form.gender.data = person.gender
         form.birth_date.data = person.birth_date.isoformat() if person.birth_date else ""
-        form.mobile.data = person.mobile or ""
         form.region.data = person.region.code
         form.note.data = person.note
     elif form.validate():
         try:
             with db.session.begin_nested():
-                people.update_person(user=current_user, person=person, data=form.to_input())
+                people.update_person(user=current_user, person=person,
+                                     data=form.to_input(editing=True))
         except DomainError as e:
             _attach(form, e)
         else:
