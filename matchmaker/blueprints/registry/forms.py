@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -149,7 +149,8 @@ class ProfileForm(FlaskForm):
 class VolunteerForm(ProfileForm):
     multi = ("services", "availability")
     team = SelectField(_l("服务队"), choices=choices((t, t) for t in VOLUNTEER_TEAMS))
-    services = MultiCheckboxField(_l("服务项目"), choices=choices((s, s) for s in VOLUNTEER_SERVICES))
+    services = MultiCheckboxField(_l("服务项目"),
+                                  choices=choices((s, s) for s in VOLUNTEER_SERVICES))
     skills = TextAreaField(_l("特长"), validators=[SafeText("特长", 500)])
     availability = MultiCheckboxField(_l("可服务时间"), choices=AVAILABILITY_CHOICES)
 
@@ -185,7 +186,8 @@ class SpringBudForm(ProfileForm):
     school = StringField(_l("学校"), validators=[SafeText("学校", 100, required=True)])
     grade = StringField(_l("年级"), validators=[SafeText("年级", 20, required=True)])
     guardian_name = StringField(_l("监护人姓名"))
-    guardian_relation = SelectField(_l("与学员关系"), choices=choices((r, r) for r in GUARDIAN_RELATIONS))
+    guardian_relation = SelectField(_l("与学员关系"),
+                                    choices=choices((r, r) for r in GUARDIAN_RELATIONS))
     guardian_mobile = StringField(_l("监护人手机"))
     guardian_consent = BooleanField(_l("监护人已书面同意登记和使用以上信息"))
     hardship_note = TextAreaField(_l("家庭困难情况"), validators=[SafeText("家庭困难情况", 500)])
