@@ -86,7 +86,8 @@ def _write_events(session: Session, flush_context: object) -> None:
             rows.append({
                 "at": now, "user_id": actor.user_id, "actor": actor.name,
                 "action": action, "target_type": obj.__tablename__,
-                "target_id": inspect(obj).identity[0] if inspect(obj).identity else None,
+                # New rows have their key by now, though not yet their identity.
+                "target_id": inspect(obj).mapper.primary_key_from_instance(obj)[0],
                 "detail": detail,
             })
     if rows:

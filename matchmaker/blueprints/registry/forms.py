@@ -123,11 +123,13 @@ class ProfileForm(FlaskForm):
     """Profile forms turn their fields into model columns with ``values()``."""
 
     multi: tuple[str, ...] = ()
+    # Personal numbers: never prefilled (they would show unmasked); blank on edit = unchanged.
+    secret: tuple[str, ...] = ()
 
-    def values(self) -> dict[str, object]:
+    def values(self, *, editing: bool = False) -> dict[str, object]:
         out = {}
         for name, field in self._fields.items():
-            if name == "csrf_token":
+            if name == "csrf_token" or (editing and name in self.secret and not field.data):
                 continue
             if name in self.multi:  # stored in the order of the choices, whatever was sent
                 picked = set(field.data or [])
@@ -139,7 +141,7 @@ class ProfileForm(FlaskForm):
     def load(self, profile) -> None:
         """Fill the form from a profile on GET."""
         for name, field in self._fields.items():
-            if name == "csrf_token":
+            if name == "csrf_token" or name in self.secret:
                 continue
             value = getattr(profile, name)
             field.data = [v for v in (value or "").split(",") if v] if name in self.multi \
@@ -183,6 +185,7 @@ GUARDIAN_RELATIONS = ("母亲", "父亲", "祖母", "祖父", "外婆", "外公"
 
 
 class SpringBudForm(ProfileForm):
+    secret = ("guardian_mobile",)
     school = StringField(_l("学校"), validators=[SafeText("学校", 100, required=True)])
     grade = StringField(_l("年级"), validators=[SafeText("年级", 20, required=True)])
     guardian_name = StringField(_l("监护人姓名"))

@@ -210,7 +210,8 @@ def profile_edit(person_id: int, kind: str):
     elif form.validate():
         try:
             with db.session.begin_nested():
-                people.update_profile(profile=profile, kind=kind, fields=form.values())
+                people.update_profile(profile=profile, kind=kind,
+                                      fields=form.values(editing=True))
         except DomainError as e:
             _attach(form, e)
         else:
