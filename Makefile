@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install translations clean bench
+.PHONY: run test lint install translations messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d matchmaker/translations 2>&1 | grep -v "^compiling" || true
+
+# After changing user-facing text: refresh the English catalog, then fill in msgstr.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o /tmp/matchmaker-messages.pot .
+	$(BIN)/pybabel update -i /tmp/matchmaker-messages.pot -d matchmaker/translations -l en --no-fuzzy-matching
 
 run: install
 	$(BIN)/matchmaker db upgrade

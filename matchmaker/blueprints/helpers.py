@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask, abort, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
 from matchmaker.models.person import GENDER_LABELS, STATUS_LABELS
@@ -39,11 +39,13 @@ def roles_required(*roles: str) -> Callable:
 
 
 def _label(mapping: dict[str, str]) -> Callable[[str | None], str]:
-    return lambda value: mapping.get(value or "", value or "")
+    """A filter showing a code's label, translated (labels are marked with N_)."""
+    return lambda value: gettext(mapping[value]) if value in mapping else (value or "")
 
 
 def _availability(value: str | None) -> str:
-    return "、".join(AVAILABILITY_LABELS.get(a, a) for a in (value or "").split(",") if a)
+    return gettext("、").join(
+        gettext(AVAILABILITY_LABELS.get(a, a)) for a in (value or "").split(",") if a)
 
 
 def url_with(**changes: object) -> str:
@@ -56,6 +58,7 @@ def url_with(**changes: object) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["t"] = gettext  # translate a label marked with N_
     app.jinja_env.filters.update(
         mask_mobile=mask_mobile,
         mask_id=mask_id_tail,

@@ -8,6 +8,11 @@ from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 
 
+def N_(message: str) -> str:  # noqa: N802  (the usual gettext marker name)
+    """Mark a label for translation; it is translated where it is shown."""
+    return message
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC (a callable default, never a value computed at import)."""
     return datetime.now(UTC)

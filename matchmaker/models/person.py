@@ -8,13 +8,13 @@ from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.extensions import db
-from matchmaker.models.base import Audited, Timestamps, one_of
+from matchmaker.models.base import N_, Audited, Timestamps, one_of
 from matchmaker.models.region import Region
 
 GENDERS = ("F", "M")
-GENDER_LABELS = {"F": "女", "M": "男"}
+GENDER_LABELS = {"F": N_("女"), "M": N_("男")}
 STATUSES = ("active", "inactive")
-STATUS_LABELS = {"active": "在册", "inactive": "已停用", "pending": "待审核"}
+STATUS_LABELS = {"active": N_("在册"), "inactive": N_("已停用"), "pending": N_("待审核")}
 
 
 class Person(Audited, Timestamps, db.Model):

@@ -6,31 +6,46 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from matchmaker.extensions import db
-from matchmaker.models.base import Audited, Timestamps, one_of
+from matchmaker.models.base import N_, Audited, Timestamps, one_of
 from matchmaker.models.person import Person
 
 PROFILE_STATUSES = ("pending", "active", "inactive")
 AVAILABILITY = ("weekday", "evening", "weekend")
-AVAILABILITY_LABELS = {"weekday": "工作日白天", "evening": "工作日晚上", "weekend": "周末"}
+AVAILABILITY_LABELS = {
+    "weekday": N_("工作日白天"),
+    "evening": N_("工作日晚上"),
+    "weekend": N_("周末"),
+}
 VOLUNTEER_TEAMS = ("文明传播", "创业指导", "家庭教育", "法律维权", "科技惠民", "环保护绿")
 VOLUNTEER_SERVICES = ("助老", "帮困", "咨询", "调解")
 MENTOR_KINDS = ("entrepreneur", "skilled", "expert")
-MENTOR_KIND_LABELS = {"entrepreneur": "女企业家", "skilled": "女能手", "expert": "专家"}
+MENTOR_KIND_LABELS = {
+    "entrepreneur": N_("女企业家"),
+    "skilled": N_("女能手"),
+    "expert": N_("专家"),
+}
 MENTEE_KINDS = ("student", "rural", "poor_mother")
-MENTEE_KIND_LABELS = {"student": "女大学生", "rural": "农村妇女", "poor_mother": "贫困母亲"}
+MENTEE_KIND_LABELS = {
+    "student": N_("女大学生"),
+    "rural": N_("农村妇女"),
+    "poor_mother": N_("贫困母亲"),
+}
 INDUSTRIES = ("agriculture", "ecommerce", "manufacturing", "services", "tourism", "finance",
               "education")
 INDUSTRY_LABELS = {
-    "agriculture": "种养殖",
-    "ecommerce": "电子商务",
-    "manufacturing": "制造加工",
-    "services": "生活服务",
-    "tourism": "乡村旅游",
-    "finance": "财务金融",
-    "education": "教育培训",
+    "agriculture": N_("种养殖"),
+    "ecommerce": N_("电子商务"),
+    "manufacturing": N_("制造加工"),
+    "services": N_("生活服务"),
+    "tourism": N_("乡村旅游"),
+    "finance": N_("财务金融"),
+    "education": N_("教育培训"),
 }
 DONOR_KINDS = ("person", "organisation")
-DONOR_KIND_LABELS = {"person": "个人", "organisation": "单位"}
+DONOR_KIND_LABELS = {
+    "person": N_("个人"),
+    "organisation": N_("单位"),
+}
 
 
 class ProfileBase(Audited, Timestamps):

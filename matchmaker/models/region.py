@@ -6,15 +6,15 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.extensions import db
-from matchmaker.models.base import one_of
+from matchmaker.models.base import N_, one_of
 
 LEVELS = ("province", "city", "county", "town", "village")
 LEVEL_LABELS = {
-    "province": "省",
-    "city": "市",
-    "county": "县（市、区）",
-    "town": "镇（街道）",
-    "village": "村（社区）",
+    "province": N_("省"),
+    "city": N_("市"),
+    "county": N_("县（市、区）"),
+    "town": N_("镇（街道）"),
+    "village": N_("村（社区）"),
 }
 
 

@@ -9,12 +9,17 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.extensions import db
-from matchmaker.models.base import Audited, Timestamps, one_of
+from matchmaker.models.base import N_, Audited, Timestamps, one_of
 from matchmaker.models.person import Person
 from matchmaker.models.region import Region
 
 ROLES = ("admin", "coordinator", "volunteer", "donor")
-ROLE_LABELS = {"admin": "管理员", "coordinator": "协调员", "volunteer": "志愿者", "donor": "捐助人"}
+ROLE_LABELS = {
+    "admin": N_("管理员"),
+    "coordinator": N_("协调员"),
+    "volunteer": N_("志愿者"),
+    "donor": N_("捐助人"),
+}
 
 user_region = Table(
     "user_region",

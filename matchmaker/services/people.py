@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from matchmaker.extensions import db
@@ -59,7 +60,7 @@ def _apply(person: Person, data: PersonInput, user: User) -> None:
             select(Person.id).where(Person.id_hash == digest, Person.id != person.id)
         )
         if clash is not None:
-            raise DomainError("该身份证号码已在系统中登记，请勿重复录入", field="id_number")
+            raise DomainError(_("该身份证号码已在系统中登记，请勿重复录入"), field="id_number")
         person.id_cipher = v.encrypt(info.number)
         person.id_hash = digest
         person.id_tail = info.number[-4:]
@@ -68,10 +69,10 @@ def _apply(person: Person, data: PersonInput, user: User) -> None:
         person.gender = info.gender
     elif not person.has_id_number:
         if data.gender not in ("F", "M"):
-            raise DomainError("请选择性别", field="gender")
+            raise DomainError(_("请选择性别"), field="gender")
         person.gender = data.gender
         if data.birth_date and data.birth_date > today():
-            raise DomainError("出生日期不能晚于今天", field="birth_date")
+            raise DomainError(_("出生日期不能晚于今天"), field="birth_date")
         person.birth_date = data.birth_date
 
 
@@ -92,7 +93,7 @@ def update_person(*, user: User, person: Person, data: PersonInput) -> Person:
 
 def set_person_status(*, person: Person, status: str) -> None:
     if status not in ("active", "inactive"):
-        raise DomainError("状态无效")
+        raise DomainError(_("状态无效"))
     person.status = status
     db.session.flush()
 
@@ -110,9 +111,9 @@ def profiles_of(person: Person) -> dict[str, ProfileBase]:
 def add_profile(*, person: Person, kind: str, fields: dict[str, object]) -> ProfileBase:
     model = PROFILE_MODELS.get(kind)
     if model is None:
-        raise DomainError("未知的登记类型")
+        raise DomainError(_("未知的登记类型"))
     if db.session.scalar(select(model.id).where(model.person_id == person.id)) is not None:
-        raise DomainError("此人已有这一类登记，请直接修改")
+        raise DomainError(_("此人已有这一类登记，请直接修改"))
     _check_profile(kind, fields)
     profile = model(person=person, **fields)
     db.session.add(profile)
@@ -129,14 +130,14 @@ def update_profile(*, profile: ProfileBase, kind: str, fields: dict[str, object]
 
 def set_profile_status(*, profile: ProfileBase, status: str) -> None:
     if status not in ("pending", "active", "inactive"):
-        raise DomainError("状态无效")
+        raise DomainError(_("状态无效"))
     profile.status = status
     db.session.flush()
 
 
 def _check_profile(kind: str, fields: dict[str, object]) -> None:
     if kind == "spring_bud" and not fields.get("guardian_consent"):
-        raise DomainError("登记未成年人须先取得监护人同意", field="guardian_consent")
+        raise DomainError(_("登记未成年人须先取得监护人同意"), field="guardian_consent")
 
 
 def is_minor(person: Person, *, on: date | None = None) -> bool:
@@ -158,16 +159,16 @@ def record_full_view(*, person: Person) -> None:
 def reveal(*, user: User, person: Person, field: str) -> str:
     """Show one personal number in full, to a role that needs it; always audited."""
     if not user.has_role(*REVEAL_ROLES):
-        raise Forbidden("您的账号无权查看完整号码")
+        raise Forbidden(_("您的账号无权查看完整号码"))
     if field == "id_number":
         if person.id_cipher is None:
-            raise DomainError("未登记身份证号码")
+            raise DomainError(_("未登记身份证号码"))
         value = vault().decrypt(person.id_cipher)
     elif field == "mobile":
         if not person.mobile:
-            raise DomainError("未登记手机号码")
+            raise DomainError(_("未登记手机号码"))
         value = person.mobile
     else:
-        raise DomainError("无法查看该字段")
+        raise DomainError(_("无法查看该字段"))
     audit.record("reveal", target_type="person", target_id=person.id, field=field)
     return value

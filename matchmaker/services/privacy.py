@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from flask_babel import gettext as _
 
 from matchmaker.services.errors import DomainError
 
@@ -20,7 +21,7 @@ class IdVault:
         try:
             self._fernet = Fernet(key.encode())
         except ValueError as exc:
-            raise DomainError("身份证加密密钥无效：应为 Fernet 密钥（32 字节 base64）") from exc
+            raise DomainError(_("身份证加密密钥无效：应为 Fernet 密钥（32 字节 base64）")) from exc
         self._hash_key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"matchmaker id hash"
         ).derive(key.encode())
@@ -32,7 +33,7 @@ class IdVault:
         try:
             return self._fernet.decrypt(bytes(token)).decode()
         except InvalidToken:
-            raise DomainError("无法解密身份证号码：密钥与数据不匹配") from None
+            raise DomainError(_("无法解密身份证号码：密钥与数据不匹配")) from None
 
     def digest(self, number: str) -> str:
         return hmac.new(self._hash_key, number.encode(), hashlib.sha256).hexdigest()

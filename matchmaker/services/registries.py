@@ -18,6 +18,7 @@ from matchmaker.models import (
     User,
     VolunteerProfile,
 )
+from matchmaker.models.base import N_
 from matchmaker.models.profiles import (
     DONOR_KIND_LABELS,
     MENTEE_KIND_LABELS,
@@ -41,14 +42,14 @@ class Registry:
 REGISTRIES: dict[str, Registry] = {
     r.slug: r
     for r in (
-        Registry("volunteer", "volunteers", "巾帼志愿者", VolunteerProfile, "team",
+        Registry("volunteer", "volunteers", N_("巾帼志愿者"), VolunteerProfile, "team",
                  {t: t for t in VOLUNTEER_TEAMS}),
-        Registry("mentor", "mentors", "导师（女企业家、女能手）", MentorProfile, "kind",
+        Registry("mentor", "mentors", N_("导师（女企业家、女能手）"), MentorProfile, "kind",
                  MENTOR_KIND_LABELS),
-        Registry("mentee", "mentees", "帮扶对象（女大学生、农村妇女、贫困母亲）", MenteeProfile,
+        Registry("mentee", "mentees", N_("帮扶对象（女大学生、农村妇女、贫困母亲）"), MenteeProfile,
                  "kind", MENTEE_KIND_LABELS),
-        Registry("spring_bud", "spring-buds", "春蕾学员", SpringBudProfile, minors=True),
-        Registry("donor", "donors", "捐助人", DonorProfile, "kind", DONOR_KIND_LABELS),
+        Registry("spring_bud", "spring-buds", N_("春蕾学员"), SpringBudProfile, minors=True),
+        Registry("donor", "donors", N_("捐助人"), DonorProfile, "kind", DONOR_KIND_LABELS),
     )
 }
 BY_KEY = {r.key: r for r in REGISTRIES.values()}

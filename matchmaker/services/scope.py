@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, false, or_, select
 
 from matchmaker.extensions import db
@@ -15,7 +16,7 @@ REVEAL_ROLES = ("admin", "coordinator")
 
 def require_registry_role(user: User) -> None:
     if not user.has_role(*REGISTRY_ROLES):
-        raise Forbidden("您的账号没有查看登记册的权限")
+        raise Forbidden(_("您的账号没有查看登记册的权限"))
 
 
 def scope_paths(user: User) -> list[str] | None:
@@ -55,7 +56,7 @@ def get_person(user: User, person_id: int) -> Person:
     require_registry_role(user)
     person = db.session.get(Person, person_id)
     if person is None or not in_scope(user, person.region):
-        raise NotFound("找不到这个人员，或不在您负责的地区内")
+        raise NotFound(_("找不到这个人员，或不在您负责的地区内"))
     return person
 
 
@@ -71,5 +72,5 @@ def assignable_regions(user: User) -> list[Region]:
 def region_by_code(user: User, code: str) -> Region:
     region = db.session.scalar(select(Region).where(Region.code == code))
     if region is None or not in_scope(user, region):
-        raise NotFound("地区不存在或不在您负责的范围内", field="region")
+        raise NotFound(_("地区不存在或不在您负责的范围内"), field="region")
     return region

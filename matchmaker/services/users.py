@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,23 +22,23 @@ _DUMMY_HASH = generate_password_hash("not-a-password")
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise DomainError(f"密码至少 {MIN_PASSWORD} 位", field="password")
+        raise DomainError(_("密码至少 %(n)s 位", n=MIN_PASSWORD), field="password")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"[\d\W_]", password)):
-        raise DomainError("密码须同时包含字母和数字或符号", field="password")
+        raise DomainError(_("密码须同时包含字母和数字或符号"), field="password")
 
 
 def create_user(*, username: str, password: str, role: str, display_name: str = "",
                 regions: list[Region] | None = None, person: Person | None = None) -> User:
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,40}", username):
-        raise DomainError("用户名须为 3–40 位字母、数字或 _ . -", field="username")
+        raise DomainError(_("用户名须为 3–40 位字母、数字或 _ . -"), field="username")
     if role not in ROLES:
-        raise DomainError("角色无效", field="role")
+        raise DomainError(_("角色无效"), field="role")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise DomainError("用户名已被使用", field="username")
+        raise DomainError(_("用户名已被使用"), field="username")
     check_password_policy(password)
     if role == "coordinator" and not regions:
-        raise DomainError("协调员必须指定负责的地区", field="regions")
+        raise DomainError(_("协调员必须指定负责的地区"), field="regions")
     user = User(username=username, role=role, display_name=display_name or username,
                 password_hash=generate_password_hash(password), person=person,
                 regions=list(regions or []))

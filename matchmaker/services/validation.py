@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import phonenumbers
+from flask_babel import gettext as _
 from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import (
@@ -47,29 +48,29 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdInfo:
     """Validate an 18-character resident ID number and read birth date and gender from it."""
     value = (raw or "").strip().translate(_FULLWIDTH).replace(" ", "").upper()
     if len(value) == 15 and value.isdigit():
-        raise DomainError("这是 15 位旧身份证号，请填写 18 位居民身份证号码", field="id_number")
+        raise DomainError(_("这是 15 位旧身份证号，请填写 18 位居民身份证号码"), field="id_number")
     if len(value) != 18:
-        raise DomainError("身份证号码应为 18 位", field="id_number")
+        raise DomainError(_("身份证号码应为 18 位"), field="id_number")
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise DomainError("身份证号码格式不正确：前 17 位应为数字，末位为数字或 X",
+        raise DomainError(_("身份证号码格式不正确：前 17 位应为数字，末位为数字或 X"),
                           field="id_number")
     try:
         ric.validate(value)
     except InvalidChecksum:
-        raise DomainError("身份证号码校验位不正确，请核对", field="id_number") from None
+        raise DomainError(_("身份证号码校验位不正确，请核对"), field="id_number") from None
     except InvalidComponent:
         try:
             birth = ric.get_birth_date(value)
         except (InvalidComponent, ValueError):
-            raise DomainError("身份证号码中的出生日期不存在", field="id_number") from None
+            raise DomainError(_("身份证号码中的出生日期不存在"), field="id_number") from None
         if not _area_known(value):
-            raise DomainError("身份证号码中的地区代码不存在", field="id_number") from None
+            raise DomainError(_("身份证号码中的地区代码不存在"), field="id_number") from None
     except (InvalidLength, InvalidFormat, ValidationError):
-        raise DomainError("身份证号码格式不正确", field="id_number") from None
+        raise DomainError(_("身份证号码格式不正确"), field="id_number") from None
     birth = ric.get_birth_date(value)
     today = today or date.today()
     if birth > today or birth.year < 1900:
-        raise DomainError("身份证号码中的出生日期不合理", field="id_number")
+        raise DomainError(_("身份证号码中的出生日期不合理"), field="id_number")
     gender = "M" if int(value[16]) % 2 else "F"
     return IdInfo(number=value, birth_date=birth, gender=gender)
 
@@ -83,22 +84,22 @@ def parse_mobile(raw: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not digits.isdigit():
-        raise DomainError("手机号码只能包含数字", field="mobile")
+        raise DomainError(_("手机号码只能包含数字"), field="mobile")
     try:
         parsed = phonenumbers.parse(digits, "CN")
     except phonenumbers.NumberParseException:
-        raise DomainError("手机号码格式不正确", field="mobile") from None
+        raise DomainError(_("手机号码格式不正确"), field="mobile") from None
     kind = phonenumbers.number_type(parsed)
     if not phonenumbers.is_valid_number(parsed) or kind not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         if phonenumbers.is_valid_number(parsed):
-            raise DomainError("这是固定电话号码，请填写 11 位手机号码", field="mobile")
-        raise DomainError("请填写有效的 11 位手机号码", field="mobile")
+            raise DomainError(_("这是固定电话号码，请填写 11 位手机号码"), field="mobile")
+        raise DomainError(_("请填写有效的 11 位手机号码"), field="mobile")
     national = str(parsed.national_number)
     if len(national) != 11:
-        raise DomainError("请填写有效的 11 位手机号码", field="mobile")
+        raise DomainError(_("请填写有效的 11 位手机号码"), field="mobile")
     return national
 
 
@@ -120,8 +121,9 @@ def parse_date(raw: str, *, field: str = "birth_date") -> date:
             try:
                 return date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
-                raise DomainError(f"日期 {raw.strip()} 不存在", field=field) from None
-    raise DomainError("日期格式不正确，请按 2025-03-08 或 2025年3月8日 填写", field=field)
+                message = _("日期 %(date)s 不存在", date=raw.strip())
+                raise DomainError(message, field=field) from None
+    raise DomainError(_("日期格式不正确，请按 2025-03-08 或 2025年3月8日 填写"), field=field)
 
 
 # Han characters, Latin letters, the middle dot of minority names, and spaces between.
@@ -132,11 +134,11 @@ def clean_name(raw: str, *, field: str = "name", max_length: int = 30) -> str:
     """A person's name: letters only (Chinese or Latin, with · for minority names)."""
     value = re.sub(r"\s+", " ", (raw or "").strip())
     if not value:
-        raise DomainError("姓名不能为空", field=field)
+        raise DomainError(_("姓名不能为空"), field=field)
     if len(value) > max_length:
-        raise DomainError(f"姓名不能超过 {max_length} 个字", field=field)
+        raise DomainError(_("姓名不能超过 %(n)s 个字", n=max_length), field=field)
     if not _NAME.match(value):
-        raise DomainError("姓名只能包含汉字、字母和间隔号“·”", field=field)
+        raise DomainError(_("姓名只能包含汉字、字母和间隔号“·”"), field=field)
     return value
 
 
@@ -145,11 +147,11 @@ def clean_text(raw: str | None, *, field: str, label: str, max_length: int,
     """Free text: trimmed, length-checked; markup is escaped on output, never stored raw."""
     value = (raw or "").strip()
     if required and not value:
-        raise DomainError(f"{label}不能为空", field=field)
+        raise DomainError(_("%(label)s不能为空", label=label), field=field)
     if len(value) > max_length:
-        raise DomainError(f"{label}不能超过 {max_length} 个字", field=field)
+        raise DomainError(_("%(label)s不能超过 %(n)s 个字", label=label, n=max_length), field=field)
     if "<" in value or ">" in value:
-        raise DomainError(f"{label}不能包含尖括号 < >", field=field)
+        raise DomainError(_("%(label)s不能包含尖括号 < >", label=label), field=field)
     return value
 
 

@@ -3,6 +3,7 @@ reuses the same parsers as imports and the CLI, so a message reads the same ever
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -47,7 +48,8 @@ class SafeText:
 
     def __call__(self, form, field) -> None:
         try:
-            field.data = clean_text(field.data, field=field.name, label=self.label,
+            # The label is also a field label, so it has a translation already.
+            field.data = clean_text(field.data, field=field.name, label=gettext(self.label),
                                     max_length=self.max_length, required=self.required)
         except DomainError as e:
             raise ValidationError(e.message) from None

@@ -4,6 +4,7 @@ Routes are thin: check the form, call one operation, flash, redirect."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Form
 
@@ -98,7 +99,7 @@ def registry_new(slug: str):
             except DomainError as e:
                 _attach(person_form if e.field in person_form else profile_form, e)
             else:
-                flash(f"已登记：{person.name}", "success")
+                flash(_("已登记：%(name)s", name=person.name), "success")
                 return redirect(url_for(".person_detail", person_id=person.id))
     return render_template("registry/new.html", reg=reg, person_form=person_form,
                            profile_form=profile_form), 422 if request.method == "POST" else 200
@@ -153,7 +154,7 @@ def person_edit(person_id: int):
         except DomainError as e:
             _attach(form, e)
         else:
-            flash("已保存", "success")
+            flash(_("已保存"), "success")
             return redirect(url_for(".person_detail", person_id=person.id))
     return render_template("registry/person_form.html", form=form, person=person), \
         422 if request.method == "POST" else 200
@@ -169,7 +170,7 @@ def person_status(person_id: int):
     except DomainError as e:
         flash(e.message, "error")
     else:
-        flash("已停用" if status == "inactive" else "已恢复", "success")
+        flash(_("已停用") if status == "inactive" else "已恢复", "success")
     return redirect(url_for(".person_detail", person_id=person.id))
 
 
@@ -192,7 +193,7 @@ def profile_new(person_id: int, kind: str):
         except DomainError as e:
             _attach(form, e)
         else:
-            flash(f"已加入{reg.label}", "success")
+            flash(_("已加入%(label)s", label=_(reg.label)), "success")
             return redirect(url_for(".person_detail", person_id=person.id))
     return render_template("registry/profile_form.html", form=form, person=person, reg=reg,
                            creating=True), 422 if request.method == "POST" else 200
@@ -215,7 +216,7 @@ def profile_edit(person_id: int, kind: str):
         except DomainError as e:
             _attach(form, e)
         else:
-            flash("已保存", "success")
+            flash(_("已保存"), "success")
             return redirect(url_for(".person_detail", person_id=person.id))
     return render_template("registry/profile_form.html", form=form, person=person, reg=reg,
                            creating=False), 422 if request.method == "POST" else 200
@@ -232,5 +233,5 @@ def profile_status(person_id: int, kind: str):
     except DomainError as e:
         flash(e.message, "error")
     else:
-        flash("状态已更新", "success")
+        flash(_("状态已更新"), "success")
     return redirect(url_for(".person_detail", person_id=person.id))
