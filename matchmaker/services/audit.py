@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Select, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from matchmaker.extensions import db
 from matchmaker.models import AuditEvent
-from matchmaker.models.base import Audited, utcnow
+from matchmaker.models.base import N_, Audited, utcnow
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,22 @@ def record(action: str, *, target_type: str = "", target_id: int | None = None,
     )
     db.session.add(ev)
     return ev
+
+
+ACTION_LABELS = {
+    "create": N_("新增"), "update": N_("修改"), "delete": N_("删除"),
+    "view_minor": N_("查看未成年人档案"), "reveal": N_("查看完整号码"),
+    "login": N_("登录"), "login_failed": N_("登录失败"), "logout": N_("退出"),
+    "export": N_("导出"),
+}
+
+
+def events_query(*, action: str = "") -> Select:
+    """The audit log, newest first, optionally of one action."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    return stmt
 
 
 def _changed_fields(obj: Audited) -> list[str]:

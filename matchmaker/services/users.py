@@ -41,10 +41,44 @@ def create_user(*, username: str, password: str, role: str, display_name: str = 
         raise DomainError(_("协调员必须指定负责的地区"), field="regions")
     user = User(username=username, role=role, display_name=display_name or username,
                 password_hash=generate_password_hash(password), person=person,
-                regions=list(regions or []))
+                regions=list(regions or []) if role == "coordinator" else [])
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def update_user(*, user: User, role: str, display_name: str, regions: list[Region],
+                active: bool, password: str = "") -> User:
+    """Change an account; a blank password leaves it as it is."""
+    if role not in ROLES:
+        raise DomainError(_("角色无效"), field="role")
+    if role == "coordinator" and not regions:
+        raise DomainError(_("协调员必须指定负责的地区"), field="regions")
+    user.role = role
+    user.display_name = display_name or user.username
+    user.regions = list(regions) if role == "coordinator" else []
+    user.active = active
+    if password:
+        set_password(user=user, password=password)
+    db.session.flush()
+    return user
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def scope_regions() -> list[Region]:
+    """Regions a coordinator can be made responsible for (down to towns)."""
+    return list(db.session.scalars(
+        select(Region).where(Region.level != "village").order_by(Region.path)))
+
+
+def regions_by_code(codes: list[str]) -> list[Region]:
+    found = list(db.session.scalars(select(Region).where(Region.code.in_(codes or []))))
+    if len(found) != len(set(codes or [])):
+        raise DomainError(_("未知的地区"), field="regions")
+    return found
 
 
 def set_password(*, user: User, password: str) -> None:

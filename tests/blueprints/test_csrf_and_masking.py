@@ -18,6 +18,7 @@ def post_routes(app) -> list[str]:
         if "POST" not in rule.methods:
             continue
         url = rule.rule.replace("<int:person_id>", "1").replace("<slug>", "mentors")
+        url = url.replace("<int:user_id>", "1")
         url = url.replace("<kind>", "mentor")
         assert "<" not in url, f"add a sample value for {rule.rule}"
         urls.append(url)

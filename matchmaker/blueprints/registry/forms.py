@@ -3,25 +3,27 @@ reuses the same parsers as imports and the CLI, so a message reads the same ever
 
 from __future__ import annotations
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
-    SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     ValidationError,
-    widgets,
 )
 from wtforms.validators import InputRequired, NumberRange
 
+from matchmaker.blueprints.fields import (
+    AVAILABILITY_CHOICES,
+    MultiCheckboxField,
+    SafeText,
+    check_with,
+    choices,
+    label_choices,
+)
 from matchmaker.models.profiles import (
-    AVAILABILITY,
-    AVAILABILITY_LABELS,
     DONOR_KIND_LABELS,
     INDUSTRY_LABELS,
     MENTEE_KIND_LABELS,
@@ -33,50 +35,11 @@ from matchmaker.services.errors import DomainError
 from matchmaker.services.people import PersonInput
 from matchmaker.services.validation import (
     clean_name,
-    clean_text,
     parse_date,
     parse_id_number,
     parse_mobile,
 )
 
-
-class SafeText:
-    """Trimmed, length-checked text without markup; the message names the field."""
-
-    def __init__(self, label: str, max_length: int, required: bool = False) -> None:
-        self.label, self.max_length, self.required = label, max_length, required
-
-    def __call__(self, form, field) -> None:
-        try:
-            # The label is also a field label, so it has a translation already.
-            field.data = clean_text(field.data, field=field.name, label=gettext(self.label),
-                                    max_length=self.max_length, required=self.required)
-        except DomainError as e:
-            raise ValidationError(e.message) from None
-
-
-def _check(parse, field) -> None:
-    try:
-        parse(field.data)
-    except DomainError as e:
-        raise ValidationError(e.message) from None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def choices(pairs) -> list[SelectChoice]:
-    """Options for a select field from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _choices(labels: dict[str, str]) -> list[SelectChoice]:
-    return choices(labels.items())
-
-
-AVAILABILITY_CHOICES = choices((a, AVAILABILITY_LABELS[a]) for a in AVAILABILITY)
 NUMBER = "请填写整数"
 
 
@@ -97,15 +60,15 @@ class PersonForm(FlaskForm):
 
     def validate_id_number(self, field) -> None:
         if (field.data or "").strip():
-            _check(parse_id_number, field)
+            check_with(parse_id_number, field)
 
     def validate_birth_date(self, field) -> None:
         if (field.data or "").strip():
-            _check(parse_date, field)
+            check_with(parse_date, field)
 
     def validate_mobile(self, field) -> None:
         if (field.data or "").strip():
-            _check(parse_mobile, field)
+            check_with(parse_mobile, field)
 
     def validate_region(self, field) -> None:
         if not field.data:
@@ -161,9 +124,9 @@ class VolunteerForm(ProfileForm):
 
 class MentorForm(ProfileForm):
     multi = ("availability",)
-    kind = SelectField(_l("类别"), choices=_choices(MENTOR_KIND_LABELS))
+    kind = SelectField(_l("类别"), choices=label_choices(MENTOR_KIND_LABELS))
     specialty = StringField(_l("专长"), validators=[SafeText("专长", 100, required=True)])
-    industry = SelectField(_l("行业"), choices=_choices(INDUSTRY_LABELS))
+    industry = SelectField(_l("行业"), choices=label_choices(INDUSTRY_LABELS))
     organisation = StringField(_l("单位"), validators=[SafeText("单位", 100)])
     experience = TextAreaField(_l("经历简介"), validators=[SafeText("经历简介", 1000)])
     capacity = IntegerField(_l("可带徒人数"), default=1, validators=[
@@ -173,9 +136,9 @@ class MentorForm(ProfileForm):
 
 class MenteeForm(ProfileForm):
     multi = ("availability",)
-    kind = SelectField(_l("类别"), choices=_choices(MENTEE_KIND_LABELS))
+    kind = SelectField(_l("类别"), choices=label_choices(MENTEE_KIND_LABELS))
     needs = TextAreaField(_l("帮扶需求"), validators=[SafeText("帮扶需求", 1000, required=True)])
-    industry = SelectField(_l("意向行业"), choices=_choices(INDUSTRY_LABELS))
+    industry = SelectField(_l("意向行业"), choices=label_choices(INDUSTRY_LABELS))
     hardship = IntegerField(_l("困难程度（0–5）"), default=0, validators=[
         InputRequired(NUMBER), NumberRange(0, 5, "困难程度应在 0 到 5 之间")])
     school = StringField(_l("学校"), validators=[SafeText("学校", 100)])
@@ -206,7 +169,7 @@ class SpringBudForm(ProfileForm):
 
     def validate_guardian_mobile(self, field) -> None:
         if (field.data or "").strip():
-            _check(parse_mobile, field)
+            check_with(parse_mobile, field)
             field.data = parse_mobile(field.data)
         else:
             field.data = None
@@ -217,7 +180,7 @@ class SpringBudForm(ProfileForm):
 
 
 class DonorForm(ProfileForm):
-    kind = SelectField(_l("类型"), choices=_choices(DONOR_KIND_LABELS))
+    kind = SelectField(_l("类型"), choices=label_choices(DONOR_KIND_LABELS))
     organisation = StringField(_l("单位名称"), validators=[SafeText("单位名称", 100)])
     display_name = StringField(_l("显示名称"), validators=[SafeText("显示名称", 60)])
 

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Form
 
+from matchmaker.blueprints.fields import choices
 from matchmaker.blueprints.helpers import roles_required
 from matchmaker.blueprints.registry import bp
-from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm, choices
+from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
 from matchmaker.extensions import db
 from matchmaker.models import Person
 from matchmaker.models.person import STATUS_LABELS

@@ -1,0 +1,88 @@
+"""Administration: user accounts and the audit log. Admins only."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from matchmaker.blueprints.admin import bp
+from matchmaker.blueprints.admin.forms import UserForm
+from matchmaker.blueprints.fields import choices
+from matchmaker.blueprints.helpers import roles_required
+from matchmaker.extensions import db
+from matchmaker.models import User
+from matchmaker.services import audit, users
+from matchmaker.services.errors import DomainError
+
+
+def _region_choices(form: UserForm) -> None:
+    form.regions.choices = choices((r.code, r.full_name) for r in users.scope_regions())
+
+
+def _attach(form: UserForm, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.get("/users")
+@roles_required("admin")
+def user_index():
+    return render_template("admin/users.html", users=users.all_users())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def user_new():
+    form = UserForm()
+    _region_choices(form)
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                user = users.create_user(
+                    username=form.username.data, password=form.password.data or "",
+                    role=form.role.data, display_name=form.display_name.data,
+                    regions=users.regions_by_code(form.regions.data))
+        except DomainError as e:
+            _attach(form, e)
+        else:
+            flash(_("已创建账号 %(name)s", name=user.username), "success")
+            return redirect(url_for(".user_index"))
+    return render_template("admin/user_form.html", form=form, user=None), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    _region_choices(form)
+    if request.method == "GET":
+        form.regions.data = [r.code for r in user.regions]
+    elif form.validate():
+        try:
+            with db.session.begin_nested():
+                users.update_user(user=user, role=form.role.data,
+                                  display_name=form.display_name.data,
+                                  regions=users.regions_by_code(form.regions.data),
+                                  active=form.active.data, password=form.password.data or "")
+        except DomainError as e:
+            _attach(form, e)
+        else:
+            flash(_("已保存"), "success")
+            return redirect(url_for(".user_index"))
+    return render_template("admin/user_form.html", form=form, user=user), \
+        422 if request.method == "POST" else 200
+
+
+@bp.get("/audit")
+@roles_required("admin")
+def audit_log():
+    action = request.args.get("action", "")[:40]
+    pagination = db.paginate(audit.events_query(action=action), page=request.args.get(
+        "page", 1, type=int), per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
+    return render_template("admin/audit.html", pagination=pagination, action=action,
+                           actions=audit.ACTION_LABELS)
