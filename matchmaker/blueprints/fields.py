@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from wtforms import SelectChoice, SelectMultipleField, ValidationError, widgets
 
 from matchmaker.models.profiles import AVAILABILITY, AVAILABILITY_LABELS
@@ -55,7 +55,8 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 def label_choices(labels: dict[str, str]) -> list[SelectChoice]:
-    return choices(labels.items())
+    """Options from a code → label mapping whose labels are marked with N_: translated."""
+    return [SelectChoice(value, lazy_gettext(label)) for value, label in labels.items()]
 
 
-AVAILABILITY_CHOICES = choices((a, AVAILABILITY_LABELS[a]) for a in AVAILABILITY)
+AVAILABILITY_CHOICES = label_choices({a: AVAILABILITY_LABELS[a] for a in AVAILABILITY})

@@ -50,7 +50,7 @@ def _apply(person: Person, data: PersonInput, user: User) -> None:
         person.mobile = parse_mobile(data.mobile)
     elif not data.editing:
         person.mobile = None
-    person.note = clean_text(data.note, field="note", label="备注", max_length=500)
+    person.note = clean_text(data.note, field="note", label=_("备注"), max_length=500)
 
     if data.id_number.strip():
         info = parse_id_number(data.id_number)

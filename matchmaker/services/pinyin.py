@@ -25,6 +25,19 @@ def name_syllables(name: str) -> list[str]:
 
 
 def name_keys(name: str) -> tuple[str, str]:
-    """(full pinyin, initials), both lower case, for the search columns."""
-    syllables = [s.lower() for s in name_syllables(name) if s]
-    return "".join(syllables), "".join(s[0] for s in syllables)
+    """(full pinyin, initials), lower case, for the search columns.
+
+    Where the surname also has a common reading (查 zha/cha), both are kept, separated by
+    "|", so that a coordinator who types either finds her.
+    """
+    readings = [[s.lower() for s in name_syllables(name) if s]]
+    compact = name.replace(" ", "").replace("·", "")
+    for surname in SURNAME_READINGS:
+        if compact.startswith(surname) and len(compact) > len(surname):
+            common = [s.lower() for s in lazy_pinyin(compact, errors="default") if s]
+            if common != readings[0]:
+                readings.append(common)
+            break
+    full = "|".join("".join(r) for r in readings)
+    initials = "|".join("".join(s[0] for s in r) for r in readings)
+    return full, initials

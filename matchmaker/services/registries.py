@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import contains_eager
 
 from matchmaker.models import (
     DonorProfile,
@@ -75,8 +76,9 @@ def search_condition(q: str):
     conds = [Person.name.contains(q, autoescape=True)]
     if re.fullmatch(r"[A-Za-z]+", q):
         low = q.lower()
-        conds += [Person.name_initials.startswith(low, autoescape=True),
-                  Person.name_pinyin.startswith(low, autoescape=True)]
+        for column in (Person.name_initials, Person.name_pinyin):  # "zml|cml": alternates
+            conds += [column.startswith(low, autoescape=True),
+                      column.contains("|" + low, autoescape=True)]
     if re.fullmatch(r"\d{4}", q):
         conds.append(Person.mobile.endswith(q, autoescape=True))
     return or_(*conds)
@@ -101,6 +103,7 @@ def registry_query(user: User, reg: Registry, filters: Filters) -> Select:
     require_registry_role(user)
     model = reg.model
     stmt = (select(model).join(model.person).join(Person.region)
+            .options(contains_eager(model.person).contains_eager(Person.region))
             .order_by(Region.path, Person.name, model.id))
     stmt = _narrow(stmt, user, filters)
     if filters.kind and reg.kind_column and filters.kind in reg.kind_labels:
@@ -113,7 +116,8 @@ def registry_query(user: User, reg: Registry, filters: Filters) -> Select:
 def people_query(user: User, filters: Filters) -> Select:
     """All people visible to ``user`` (whatever their profiles), filtered."""
     require_registry_role(user)
-    stmt = select(Person).join(Person.region).order_by(Region.path, Person.name, Person.id)
+    stmt = (select(Person).join(Person.region).options(contains_eager(Person.region))
+            .order_by(Region.path, Person.name, Person.id))
     stmt = _narrow(stmt, user, filters)
     if filters.status:
         stmt = stmt.where(Person.status == filters.status)

@@ -237,6 +237,7 @@ def names_in(html: str, candidates) -> set[str]:
     ("q=晓燕", {"陈晓燕"}),
     ("q=cxy", {"陈晓燕"}),
     ("q=ZXH", {"曾小红"}),  # 曾 read as zeng
+    ("q=cengx", {"曾小红"}),  # …or as the common ceng
     ("q=shenli", {"沈丽华"}),
     ("q=9999", {"王芳"}),  # last four digits of the mobile
     ("region=330481107", {"陈晓燕", "曾小红"}),

@@ -46,7 +46,7 @@ NUMBER = "请填写整数"
 class PersonForm(FlaskForm):
     name = StringField(_l("姓名"))
     id_number = StringField(_l("身份证号码"), description=_l("填写后自动读取出生日期和性别"))
-    gender = SelectField(_l("性别"), choices=choices([("", "—"), ("F", "女"), ("M", "男")]))
+    gender = SelectField(_l("性别"), choices=choices([("", "—"), ("F", _l("女")), ("M", _l("男"))]))
     birth_date = StringField(_l("出生日期"), description=_l("如 1985-03-08 或 1985年3月8日"))
     mobile = StringField(_l("手机号码"))
     region = SelectField(_l("所在地区"), choices=[])

@@ -41,7 +41,7 @@ def _person_or_404(person_id: int) -> Person:
 
 
 def _region_choices(form: PersonForm) -> None:
-    form.region.choices = choices([("", "— 请选择 —")] + [
+    form.region.choices = choices([("", _("— 请选择 —"))] + [
         (r.code, ("　" * max(0, r.path.count("/") - 2)) + r.name)
         for r in assignable_regions(current_user)
     ])
@@ -171,7 +171,7 @@ def person_status(person_id: int):
     except DomainError as e:
         flash(e.message, "error")
     else:
-        flash(_("已停用") if status == "inactive" else "已恢复", "success")
+        flash(_("已停用") if status == "inactive" else _("已恢复"), "success")
     return redirect(url_for(".person_detail", person_id=person.id))
 
 
