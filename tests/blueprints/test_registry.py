@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from matchmaker.models import PROFILE_MODELS, AuditEvent, Person
+from matchmaker.services.registries import REGISTRIES
 from tests.conftest import csrf_token
 from tests.ids import make_id
 
@@ -268,3 +269,50 @@ def test_pagination(client, session, as_role, make_person, app):
     second = client.get("/people/?page=2").get_data(as_text=True)
     assert second.count("/people/") >= 5 and "第 2 / 2 页" in second
     assert client.get("/people/?page=99").status_code == 200
+
+
+EDITS = {  # registry slug → (field to change, new value, column value expected)
+    "volunteers": ("skills", "法律咨询", "法律咨询"),
+    "mentors": ("capacity", "4", 4),
+    "mentees": ("hardship", "5", 5),
+    "spring-buds": ("grade", "初一", "初一"),
+    "donors": ("display_name", "海宁爱心企业", "海宁爱心企业"),
+}
+
+
+@pytest.mark.parametrize("slug", list(PROFILE_DATA))
+def test_edit_search_and_filter_each_registry(client, session, as_role, slug):
+    as_role("coordinator")
+    key, profile = PROFILE_DATA[slug]
+    birth = date(2015, 4, 2) if key == "spring_bud" else date(1988, 6, 1)
+    person = person_fields(id_number=make_id("330481", birth, 43), name="钱佳慧")
+    assert client.post(f"/registry/{slug}/new",
+                       data=form_data(client, person, profile)).status_code == 302
+    model = PROFILE_MODELS[key]
+    prof = session.scalar(select(model))
+    pid = prof.person_id
+
+    field, value, expected = EDITS[slug]
+    form = client.get(f"/people/{pid}/profiles/{key}/edit").get_data(as_text=True)
+    assert "钱佳慧" in form
+    data = {**profile, field: value, "csrf_token": csrf_token(client)}
+    if key == "spring_bud":
+        data["guardian_mobile"] = ""
+    resp = client.post(f"/people/{pid}/profiles/{key}/edit", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert getattr(session.get(model, prof.id), field) == expected
+    if key == "spring_bud":  # the guardian's mobile was left blank: kept
+        assert session.get(model, prof.id).guardian_mobile == "13955556666"
+
+    listing = f"/registry/{slug}/"
+    assert "钱佳慧" in client.get(listing + "?q=qjh").get_data(as_text=True)
+    assert "钱佳慧" in client.get(listing + "?q=1234").get_data(as_text=True)
+    assert "钱佳慧" not in client.get(listing + "?q=zzz").get_data(as_text=True)
+    assert "钱佳慧" in client.get(listing + "?region=330481107").get_data(as_text=True)
+    assert "钱佳慧" not in client.get(listing + "?region=330481101").get_data(as_text=True)
+    assert "钱佳慧" not in client.get(listing + "?status=inactive").get_data(as_text=True)
+    if "kind" in profile:
+        kind = profile["kind"]
+        assert "钱佳慧" in client.get(listing + f"?kind={kind}").get_data(as_text=True)
+        other = next(k for k in REGISTRIES[slug].kind_labels if k != kind)
+        assert "钱佳慧" not in client.get(listing + f"?kind={other}").get_data(as_text=True)
