@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import gettext, lazy_gettext
 from wtforms import SelectChoice, SelectMultipleField, ValidationError, widgets
 
@@ -60,3 +61,12 @@ def label_choices(labels: dict[str, str]) -> list[SelectChoice]:
 
 
 AVAILABILITY_CHOICES = label_choices({a: AVAILABILITY_LABELS[a] for a in AVAILABILITY})
+
+
+def show_error(form, error: DomainError) -> None:
+    """Show a service's refusal beside the field it names, or as a message at the top."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")

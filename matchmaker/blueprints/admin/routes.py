@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from matchmaker.blueprints.admin import bp
 from matchmaker.blueprints.admin.forms import UserForm
-from matchmaker.blueprints.fields import choices
+from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.helpers import roles_required
 from matchmaker.extensions import db
 from matchmaker.models import User
@@ -17,14 +17,6 @@ from matchmaker.services.errors import DomainError
 
 def _region_choices(form: UserForm) -> None:
     form.regions.choices = choices((r.code, r.full_name) for r in users.scope_regions())
-
-
-def _attach(form: UserForm, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 @bp.get("/users")
@@ -46,7 +38,7 @@ def user_new():
                     role=form.role.data, display_name=form.display_name.data,
                     regions=users.regions_by_code(form.regions.data))
         except DomainError as e:
-            _attach(form, e)
+            show_error(form, e)
         else:
             flash(_("已创建账号 %(name)s", name=user.username), "success")
             return redirect(url_for(".user_index"))
@@ -70,7 +62,7 @@ def user_edit(user_id: int):
                                   regions=users.regions_by_code(form.regions.data),
                                   active=form.active.data, password=form.password.data or "")
         except DomainError as e:
-            _attach(form, e)
+            show_error(form, e)
         else:
             flash(_("已保存"), "success")
             return redirect(url_for(".user_index"))

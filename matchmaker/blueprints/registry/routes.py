@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import Form
 
-from matchmaker.blueprints.fields import choices
+from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.helpers import roles_required
 from matchmaker.blueprints.registry import bp
 from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
@@ -45,15 +44,6 @@ def _region_choices(form: PersonForm) -> None:
         (r.code, ("　" * max(0, r.path.count("/") - 2)) + r.name)
         for r in assignable_regions(current_user)
     ])
-
-
-def _attach(form: Form, error: DomainError) -> None:
-    """Show a service's refusal beside the field it names, or at the top of the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 @bp.get("/people/")
@@ -98,7 +88,7 @@ def registry_new(slug: str):
                     people.add_profile(person=person, kind=reg.key,
                                        fields=profile_form.values())
             except DomainError as e:
-                _attach(person_form if e.field in person_form else profile_form, e)
+                show_error(person_form if e.field in person_form else profile_form, e)
             else:
                 flash(_("已登记：%(name)s", name=person.name), "success")
                 return redirect(url_for(".person_detail", person_id=person.id))
@@ -153,7 +143,7 @@ def person_edit(person_id: int):
                 people.update_person(user=current_user, person=person,
                                      data=form.to_input(editing=True))
         except DomainError as e:
-            _attach(form, e)
+            show_error(form, e)
         else:
             flash(_("已保存"), "success")
             return redirect(url_for(".person_detail", person_id=person.id))
@@ -192,7 +182,7 @@ def profile_new(person_id: int, kind: str):
             with db.session.begin_nested():
                 people.add_profile(person=person, kind=kind, fields=form.values())
         except DomainError as e:
-            _attach(form, e)
+            show_error(form, e)
         else:
             flash(_("已加入%(label)s", label=_(reg.label)), "success")
             return redirect(url_for(".person_detail", person_id=person.id))
@@ -215,7 +205,7 @@ def profile_edit(person_id: int, kind: str):
                 people.update_profile(profile=profile, kind=kind,
                                       fields=form.values(editing=True))
         except DomainError as e:
-            _attach(form, e)
+            show_error(form, e)
         else:
             flash(_("已保存"), "success")
             return redirect(url_for(".person_detail", person_id=person.id))
