@@ -1,6 +1,9 @@
 """ORM models, one module per aggregate. Importing this package registers them all."""
 
 from matchmaker.models.audit import AuditEvent
+from matchmaker.models.match_run import MatchRun, Proposal, UnmatchedMentee
+from matchmaker.models.notification import Notification
+from matchmaker.models.pairing import FollowUp, Pairing
 from matchmaker.models.person import Person
 from matchmaker.models.profiles import (
     PROFILE_MODELS,
@@ -11,6 +14,7 @@ from matchmaker.models.profiles import (
     SpringBudProfile,
     VolunteerProfile,
 )
+from matchmaker.models.programme import Programme
 from matchmaker.models.region import Region
 from matchmaker.models.user import User, user_region
 
@@ -18,12 +22,19 @@ __all__ = [
     "PROFILE_MODELS",
     "AuditEvent",
     "DonorProfile",
+    "FollowUp",
+    "MatchRun",
     "MenteeProfile",
     "MentorProfile",
+    "Notification",
+    "Pairing",
     "Person",
     "ProfileBase",
+    "Programme",
+    "Proposal",
     "Region",
     "SpringBudProfile",
+    "UnmatchedMentee",
     "User",
     "VolunteerProfile",
     "user_region",

@@ -40,6 +40,10 @@ class Person(Audited, Timestamps, db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
     note: Mapped[str] = mapped_column(Text, default="")
+    # A household number (户号) or any label shared by one family: the engine never pairs
+    # two people of the same household.
+    household: Mapped[str] = mapped_column(String(40), default="", server_default="",
+                                           index=True)
 
     region: Mapped[Region] = relationship()
 

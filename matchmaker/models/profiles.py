@@ -18,11 +18,12 @@ AVAILABILITY_LABELS = {
 }
 VOLUNTEER_TEAMS = ("文明传播", "创业指导", "家庭教育", "法律维权", "科技惠民", "环保护绿")
 VOLUNTEER_SERVICES = ("助老", "帮困", "咨询", "调解")
-MENTOR_KINDS = ("entrepreneur", "skilled", "expert")
+MENTOR_KINDS = ("entrepreneur", "skilled", "expert", "social_mother")
 MENTOR_KIND_LABELS = {
     "entrepreneur": N_("女企业家"),
     "skilled": N_("女能手"),
     "expert": N_("专家"),
+    "social_mother": N_("社会妈妈"),
 }
 MENTEE_KINDS = ("student", "rural", "poor_mother")
 MENTEE_KIND_LABELS = {
@@ -85,6 +86,8 @@ class MentorProfile(ProfileBase, db.Model):
         one_of("kind", MENTOR_KINDS, "kind"),
         one_of("industry", INDUSTRIES, "industry"),
         db.CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity"),
+        db.CheckConstraint("active_pairings >= 0 AND active_pairings <= capacity",
+                           name="active_pairings"),
     )
 
     kind: Mapped[str] = mapped_column(String(20))
@@ -94,6 +97,9 @@ class MentorProfile(ProfileBase, db.Model):
     experience: Mapped[str] = mapped_column(Text, default="")
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     availability: Mapped[str] = mapped_column(String(40), default="")
+    # Active pairings, kept by the same statement that creates or ends one, so that the
+    # check below makes the database refuse a pairing beyond her capacity.
+    active_pairings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MenteeProfile(ProfileBase, db.Model):

@@ -1,0 +1,32 @@
+"""The outbox: messages to people, delivered in-app and by e-mail or SMS adapters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matchmaker.extensions import db
+from matchmaker.models.base import Timestamps, one_of
+
+CHANNELS = ("inapp", "email", "sms")
+NOTIFICATION_STATUSES = ("pending", "sent", "logged", "failed")
+
+
+class Notification(Timestamps, db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (
+        one_of("channel", CHANNELS, "channel"),
+        one_of("status", NOTIFICATION_STATUSES, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
+                                           index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
