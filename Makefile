@@ -40,8 +40,8 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/allocation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
