@@ -92,11 +92,13 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.blueprints.admin import bp as admin_bp
     from matchmaker.blueprints.auth import bp as auth_bp
     from matchmaker.blueprints.main import bp as main_bp
+    from matchmaker.blueprints.matching import bp as matching_bp
     from matchmaker.blueprints.registry import bp as registry_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(matching_bp)
     app.register_blueprint(registry_bp)
 
 
@@ -117,6 +119,8 @@ def register_request_hooks(app: Flask) -> None:
         """One commit per request, at its boundary; failed requests write nothing."""
         if response.status_code < 400 and not g.get("rollback"):
             db.session.commit()
+            for callback in g.pop("after_commit", []):
+                callback()
         else:
             db.session.rollback()
         return response

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 
 import click
 from flask import Flask
@@ -102,14 +103,23 @@ def create_user_command(username: str, role: str, region_codes: tuple[str, ...],
     click.echo(f"已创建账号 {username}")
 
 
-@click.command("solve")
-@click.argument("input_path", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False),
-              help="Write the result here instead of standard output.")
-def solve_command(input_path: str, output_path: str | None) -> None:
-    """Solve a pairing problem given as JSON (format in the README): exact optimum."""
-    from matchmaker.matching.jsonio import InputError, solve_json_text
+@contextmanager
+def _solver_quiet():
+    """Keep native solver chatter off standard output, which carries the JSON result
+    (HiGHS 1.12 in SciPy prints some MIP messages even with disp=False)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
+
+def _json_command(input_path: str, output_path: str | None, run, error_type) -> None:
+    """Read JSON, run, write JSON: exit 2 with one line and no output file on bad input."""
     try:
         with open(input_path, encoding="utf-8") as fh:
             text = fh.read()
@@ -117,8 +127,9 @@ def solve_command(input_path: str, output_path: str | None) -> None:
         click.echo(f"错误：无法读取输入文件 {input_path}（{e.__class__.__name__}）", err=True)
         sys.exit(2)
     try:
-        result = solve_json_text(text)
-    except InputError as e:
+        with _solver_quiet():
+            result = run(text)
+    except error_type as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(2)
     out = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
@@ -128,9 +139,63 @@ def solve_command(input_path: str, output_path: str | None) -> None:
         click.echo(out, nl=False)
 
 
+def _json_io(command):
+    """The arguments every JSON command takes: INPUT.json and -o OUTPUT.json."""
+    command = click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False),
+                           help="Write the result here instead of standard output.")(command)
+    return click.argument("input_path", type=click.Path(dir_okay=False))(command)
+
+
+@click.command("solve")
+@_json_io
+def solve_command(input_path: str, output_path: str | None) -> None:
+    """Solve a pairing problem given as JSON (format in the README): exact optimum."""
+    from matchmaker.matching.jsonio import InputError, solve_json_text
+
+    _json_command(input_path, output_path, solve_json_text, InputError)
+
+
+@click.command("allocate")
+@_json_io
+def allocate_command(input_path: str, output_path: str | None) -> None:
+    """Choose grant recipients within a budget, given as JSON (format in the README)."""
+    from matchmaker.matching.allocation_json import InputError, allocate_json_text
+
+    _json_command(input_path, output_path, allocate_json_text, InputError)
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run an RQ worker for large match runs (needs REDIS_URL)."""
+    from flask import current_app
+    from rq import Worker
+
+    from matchmaker.jobs import queue
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("请先设置 REDIS_URL（未设置时匹配在请求中直接完成）")
+    q = queue()
+    Worker([q], connection=q.connection).work(with_scheduler=False)
+
+
+@click.command("send-notifications")
+@with_appcontext
+def send_notifications_command() -> None:
+    """Hand pending SMS notifications to the gateway (or log them when none is set)."""
+    from matchmaker.services import audit, notifications
+
+    with audit.acting_as(audit.Actor(None, "cli")):
+        n = notifications.deliver_pending(limit=10_000)
+        db.session.commit()
+    click.echo(f"已处理 {n} 条通知")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (seed_demo_command, demo_accounts_command, create_user_command):
+    for command in (seed_demo_command, demo_accounts_command, create_user_command,
+                    worker_command, send_notifications_command):
         app.cli.add_command(command)
 
 
 main.add_command(solve_command)
+main.add_command(allocate_command)

@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set); every test runs inside a transaction that is rolled b
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ PASSWORD = "test-pass-123"
 # A cheap hash for builder-made users; the real scrypt path is tested in test_auth.
 _PW_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 ID_KEY = Fernet.generate_key().decode()
+_USER_SEQ = itertools.count(1)
 
 
 def test_database_url(tmp_dir: str) -> str:
@@ -123,13 +125,21 @@ def regions(session) -> dict[str, Region]:
     return made
 
 
+def _region(session, code: str) -> Region:
+    """The region from the current session (fixtures' objects may be detached by then)."""
+    from sqlalchemy import select
+
+    return session.scalar(select(Region).where(Region.code == code))
+
+
 @pytest.fixture
 def make_user(session, regions):
     def build(role: str, *, username: str | None = None, region_codes=("330481",),
               person: Person | None = None) -> User:
-        user = User(username=username or f"{role}-{len(session.new)}-{id(object())}"[:40],
+        user = User(username=username or f"{role}-{next(_USER_SEQ)}",
                     role=role, display_name=role, password_hash=_PW_HASH, person=person,
-                    regions=[regions[c] for c in region_codes] if role == "coordinator" else [])
+                    regions=[_region(session, c) for c in region_codes]
+                    if role == "coordinator" else [])
         session.add(user)
         session.flush()
         return user
@@ -150,7 +160,7 @@ def make_person(app, session, regions):
         pinyin, initials = name_keys(name)
         v = IdVault(ID_KEY)  # not vault(): popping an app context would end the session
         person = Person(name=name, name_pinyin=pinyin, name_initials=initials, gender=gender,
-                        birth_date=birth, mobile=mobile, region=regions[region],
+                        birth_date=birth, mobile=mobile, region=_region(session, region),
                         status="active",
                         id_cipher=v.encrypt(id_number) if id_number else None,
                         id_hash=v.digest(id_number) if id_number else None,

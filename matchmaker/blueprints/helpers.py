@@ -9,6 +9,8 @@ from flask import Flask, abort, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
+from matchmaker.models.match_run import PROPOSAL_STATUS_LABELS, RUN_STATUS_LABELS
+from matchmaker.models.pairing import FOLLOW_UP_LABELS, PAIRING_STATUS_LABELS
 from matchmaker.models.person import GENDER_LABELS, STATUS_LABELS
 from matchmaker.models.profiles import (
     AVAILABILITY_LABELS,
@@ -43,6 +45,15 @@ def _label(mapping: dict[str, str]) -> Callable[[str | None], str]:
     return lambda value: gettext(mapping[value]) if value in mapping else (value or "")
 
 
+def _feature(key: str | None) -> str:
+    from matchmaker.matching.scoring import FEATURE_LABELS
+
+    label = FEATURE_LABELS.get(key or "")
+    if label is None:
+        return key or ""
+    return label.en if str(get_locale()) == "en" else label.zh
+
+
 def _availability(value: str | None) -> str:
     return gettext("、").join(
         gettext(AVAILABILITY_LABELS.get(a, a)) for a in (value or "").split(",") if a)
@@ -71,4 +82,9 @@ def init_app(app: Flask) -> None:
         mentee_kind=_label(MENTEE_KIND_LABELS),
         donor_kind=_label(DONOR_KIND_LABELS),
         availability=_availability,
+        feature=_feature,
+        run_status=_label(RUN_STATUS_LABELS),
+        proposal_status=_label(PROPOSAL_STATUS_LABELS),
+        pairing_status=_label(PAIRING_STATUS_LABELS),
+        follow_up_kind=_label(FOLLOW_UP_LABELS),
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.extensions import db
 from matchmaker.models.base import N_, Audited, Timestamps, one_of
+from matchmaker.models.person import Person
 from matchmaker.models.profiles import MenteeProfile, MentorProfile, SpringBudProfile
 from matchmaker.models.programme import Programme
 
@@ -62,8 +63,10 @@ class Proposal(Audited, Timestamps, db.Model):
     spring_bud_id: Mapped[int | None] = mapped_column(ForeignKey("spring_bud_profile.id"))
     # "mentee:12" or "spring_bud:7": one key for either pool, for uniqueness and lookups.
     mentee_key: Mapped[str] = mapped_column(String(40), index=True)
+    mentee_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
-    contributions: Mapped[list] = mapped_column(JSON, default=list)
+    # {"features": {key: value}, "contributions": {key: value}, "items": [[label, value, detail]]}
+    contributions: Mapped[dict] = mapped_column(JSON, default=dict)
     explanation: Mapped[str] = mapped_column(Text, default="")
     pinned: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(12), default="proposed")
@@ -73,6 +76,7 @@ class Proposal(Audited, Timestamps, db.Model):
 
     run: Mapped[MatchRun] = relationship()
     mentor: Mapped[MentorProfile] = relationship()
+    mentee_person: Mapped[Person] = relationship()
     mentee: Mapped[MenteeProfile | None] = relationship()
     spring_bud: Mapped[SpringBudProfile | None] = relationship()
 

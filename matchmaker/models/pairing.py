@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from matchmaker.extensions import db
 from matchmaker.models.base import N_, Audited, Timestamps, one_of
 from matchmaker.models.match_run import Proposal
+from matchmaker.models.person import Person
 from matchmaker.models.profiles import MentorProfile
 from matchmaker.models.programme import Programme
 
@@ -56,6 +57,7 @@ class Pairing(Audited, Timestamps, db.Model):
     programme: Mapped[Programme] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
     mentor: Mapped[MentorProfile] = relationship()
+    mentee_person: Mapped[Person] = relationship()
 
 
 class FollowUp(Audited, Timestamps, db.Model):

@@ -136,11 +136,22 @@ def _seed_accounts(regions: dict[str, Region], firsts: dict[str, Person],
         result.add("accounts")
 
 
+def _seed_programmes(regions: dict[str, Region], result: SeedResult) -> None:
+    from matchmaker.services.programmes import seed_demo_programmes
+
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    city = next(r for r in regions.values() if r.level == "city")
+    made = seed_demo_programmes(user=admin, city=city)
+    if made:
+        result.add("programmes", made)
+
+
 def seed_demo() -> SeedResult:
     """Create whatever part of the demo data is missing; flush, never commit."""
     result = SeedResult()
     regions = _seed_regions(result)
     firsts = _seed_people(regions, result)
     _seed_accounts(regions, firsts, result)
+    _seed_programmes(regions, result)
     db.session.flush()
     return result

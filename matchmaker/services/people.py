@@ -37,6 +37,7 @@ class PersonInput:
     mobile: str = ""
     id_number: str = ""  # blank on edit: keep the number on file
     note: str = ""
+    household: str = ""
     # On edit, personal numbers are never prefilled (they would show unmasked), so a blank
     # mobile or ID number means "unchanged".
     editing: bool = False
@@ -51,6 +52,8 @@ def _apply(person: Person, data: PersonInput, user: User) -> None:
     elif not data.editing:
         person.mobile = None
     person.note = clean_text(data.note, field="note", label=_("备注"), max_length=500)
+    person.household = clean_text(data.household, field="household", label=_("户号"),
+                                  max_length=40)
 
     if data.id_number.strip():
         info = parse_id_number(data.id_number)

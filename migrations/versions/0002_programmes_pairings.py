@@ -90,6 +90,7 @@ def upgrade():
     sa.Column('mentee_id', sa.Integer(), nullable=True),
     sa.Column('spring_bud_id', sa.Integer(), nullable=True),
     sa.Column('mentee_key', sa.String(length=40), nullable=False),
+    sa.Column('mentee_person_id', sa.Integer(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('contributions', sa.JSON(), nullable=False),
     sa.Column('explanation', sa.Text(), nullable=False),
@@ -102,6 +103,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('proposed', 'approved', 'rejected', 'superseded')", name=op.f('ck_proposal_status')),
     sa.ForeignKeyConstraint(['mentee_id'], ['mentee_profile.id'], name=op.f('fk_proposal_mentee_id_mentee_profile')),
+    sa.ForeignKeyConstraint(['mentee_person_id'], ['person.id'], name=op.f('fk_proposal_mentee_person_id_person')),
     sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profile.id'], name=op.f('fk_proposal_mentor_id_mentor_profile')),
     sa.ForeignKeyConstraint(['programme_id'], ['programme.id'], name=op.f('fk_proposal_programme_id_programme')),
     sa.ForeignKeyConstraint(['run_id'], ['match_run.id'], name=op.f('fk_proposal_run_id_match_run'), ondelete='CASCADE'),
@@ -110,6 +112,7 @@ def upgrade():
     sa.UniqueConstraint('run_id', 'mentee_key', name='uq_proposal_run_mentee')
     )
     with op.batch_alter_table('proposal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposal_mentee_person_id'), ['mentee_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_proposal_mentee_key'), ['mentee_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_proposal_mentor_id'), ['mentor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_proposal_programme_id'), ['programme_id'], unique=False)
@@ -226,6 +229,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_proposal_run_id'))
         batch_op.drop_index(batch_op.f('ix_proposal_programme_id'))
         batch_op.drop_index(batch_op.f('ix_proposal_mentor_id'))
+        batch_op.drop_index(batch_op.f('ix_proposal_mentee_person_id'))
         batch_op.drop_index(batch_op.f('ix_proposal_mentee_key'))
 
     op.drop_table('proposal')

@@ -50,6 +50,8 @@ class PersonForm(FlaskForm):
     birth_date = StringField(_l("出生日期"), description=_l("如 1985-03-08 或 1985年3月8日"))
     mobile = StringField(_l("手机号码"))
     region = SelectField(_l("所在地区"), choices=[])
+    household = StringField(_l("户号"), validators=[SafeText("户号", 40)],
+                            description=_l("同一户的家庭成员不会被安排结对"))
     note = TextAreaField(_l("备注"), validators=[SafeText("备注", 500)])
 
     def validate_name(self, field) -> None:
@@ -81,6 +83,7 @@ class PersonForm(FlaskForm):
             name=self.name.data, region_code=self.region.data, gender=self.gender.data or "",
             birth_date=parse_date(birth) if birth else None, mobile=self.mobile.data or "",
             id_number=self.id_number.data or "", note=self.note.data or "",
+            household=self.household.data or "",
         )
 
 

@@ -137,6 +137,7 @@ def person_edit(person_id: int):
         form.birth_date.data = person.birth_date.isoformat() if person.birth_date else ""
         form.region.data = person.region.code
         form.note.data = person.note
+        form.household.data = person.household
     elif form.validate():
         try:
             with db.session.begin_nested():

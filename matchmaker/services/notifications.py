@@ -1,0 +1,65 @@
+"""The outbox: every message is written first (in the same transaction as what caused
+it), then delivered — in-app at once; SMS and e-mail by adapters that only log (without
+the number or address) until a gateway is configured."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from matchmaker.extensions import db
+from matchmaker.models import Notification, Pairing, Person
+from matchmaker.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def notify(*, person: Person, subject: str, body: str) -> list[Notification]:
+    """Queue a message to a person: in-app always, SMS when she has a mobile."""
+    made = [Notification(person_id=person.id, channel="inapp", subject=subject, body=body,
+                         status="sent", sent_at=utcnow())]
+    if person.mobile:
+        made.append(Notification(person_id=person.id, channel="sms", subject=subject,
+                                 body=body, status="pending"))
+    db.session.add_all(made)
+    return made
+
+
+def pairing_published(pairing: Pairing) -> None:
+    """Tell both sides of a newly approved pairing."""
+    mentor = pairing.mentor.person
+    mentee = db.session.get(Person, pairing.mentee_person_id)
+    programme = pairing.programme.name
+    notify(person=mentor, subject=_("新的结对：%(programme)s", programme=programme),
+           body=_("您已与%(name)s结对，所在地妇联会与您联系。", name=mentee.name))
+    notify(person=mentee, subject=_("新的结对：%(programme)s", programme=programme),
+           body=_("您已与导师%(name)s结对，所在地妇联会与您联系。", name=mentor.name))
+
+
+class LoggingSms:
+    """Stands in for an SMS gateway: logs that a message would go, never the number."""
+
+    def send(self, notification: Notification) -> str:
+        log.info("sms not configured; notification %s kept in the outbox", notification.id)
+        return "logged"
+
+
+def deliver_pending(limit: int = 100) -> int:
+    """Hand pending messages to their adapters; returns how many were handled."""
+    adapter = current_app.extensions.get("matchmaker_sms") or LoggingSms()
+    pending = db.session.scalars(select(Notification).where(
+        Notification.status == "pending").order_by(Notification.id).limit(limit)).all()
+    for n in pending:
+        n.status = adapter.send(n)
+        n.sent_at = utcnow()
+    db.session.flush()
+    return len(pending)
+
+
+def inbox(person: Person) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(
+        Notification.person_id == person.id, Notification.channel == "inapp")
+        .order_by(Notification.id.desc()).limit(50)))
