@@ -49,19 +49,25 @@ def _locale() -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection; and pysqlite's own
-    transaction handling breaks SAVEPOINT, so SQLAlchemy is left to emit BEGIN itself."""
+    """SQLite, per connection: enforce foreign keys; write-ahead log, so readers do not
+    wait for a writer; wait (rather than fail) for a lock; and leave BEGIN to us, since
+    pysqlite's own transaction handling breaks SAVEPOINT."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=15000")
         cur.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn) -> None:
+    """BEGIN IMMEDIATE takes the write lock up front: two transactions that read and then
+    write can no longer deadlock (SQLite would fail one at once with "database is
+    locked"); they queue instead, which is what a single-file database does anyway."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_extensions(app: Flask) -> None:
