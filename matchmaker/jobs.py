@@ -28,9 +28,23 @@ def queue():
 
 
 def enqueue_run(run_id: int) -> None:
-    q = queue()
-    after_commit(lambda: q.enqueue(run_match, run_id, job_timeout=3600,
-                                   description=f"match run {run_id}"))
+    """Queue the run once it is committed; if the queue cannot take it, the run is marked
+    failed at once rather than left "queued" (which would block the programme)."""
+
+    def send() -> None:
+        from matchmaker.extensions import db
+        from matchmaker.services import match_runs
+
+        try:
+            queue().enqueue(run_match, run_id, job_timeout=3600,
+                            description=f"match run {run_id}")
+        except Exception as exc:  # Redis down, refused, misconfigured
+            log.error("could not queue match run %s: %s", run_id, type(exc).__name__)
+            db.session.rollback()
+            match_runs.fail_run(run_id, "后台队列不可用，请稍后重试")
+            db.session.commit()
+
+    after_commit(send)
 
 
 def run_match(run_id: int) -> None:

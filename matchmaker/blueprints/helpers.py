@@ -59,6 +59,18 @@ def _availability(value: str | None) -> str:
         gettext(AVAILABILITY_LABELS.get(a, a)) for a in (value or "").split(",") if a)
 
 
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths, so a form's "next" cannot send anyone elsewhere."""
+    from urllib.parse import urlsplit
+
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default
+
+
 def url_with(**changes: object) -> str:
     """This page's URL with some query arguments changed (for pagers and sort links)."""
     args = request.args.to_dict()

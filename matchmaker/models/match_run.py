@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.extensions import db
@@ -23,7 +34,13 @@ PROPOSAL_STATUS_LABELS = {"proposed": N_("待审核"), "approved": N_("已批准
 
 class MatchRun(Audited, Timestamps, db.Model):
     __tablename__ = "match_run"
-    __table_args__ = (one_of("status", RUN_STATUSES, "status"),)
+    __table_args__ = (
+        one_of("status", RUN_STATUSES, "status"),
+        # At most one unfinished run per programme, however many coordinators click.
+        Index("uq_match_run_open", "programme_id", unique=True,
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
+    )
     __audit_exclude__ = ("updated_at", "progress")
 
     id: Mapped[int] = mapped_column(primary_key=True)

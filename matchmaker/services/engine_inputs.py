@@ -106,34 +106,51 @@ def _capacity(mentor: MentorProfile, in_programme: int, programme_cap: int) -> i
 
 
 def build_input(programme: Programme, pools: Pools) -> EngineInput:
-    """Engine input for a (re-)run: approved pairs pinned, rejected pairs and relatives
-    excluded, each mentor's capacity net of her pairings in other programmes."""
+    """Engine input for a (re-)run: active pairings pinned, rejected and broken pairs and
+    relatives excluded, each mentor's capacity net of her pairings elsewhere.
+
+    Whatever state the data is in (a capacity lowered below the pairings a mentor already
+    has, a mentor who left the pool), the input stays solvable: existing pairings are never
+    dropped or duplicated, and pins that no longer fit are left out, not forced.
+    """
     active = active_pairings(programme)
-    here = defaultdict(int)
+    here: dict[int, int] = defaultdict(int)
     for p in active:
         here[p.mentor_id] += 1
-    mentors = [
-        EngineMentor(id=str(m.id), specialty=m.specialty, experience=m.experience,
-                     categories={_industry(m.industry)}, region=m.person.region.code,
-                     availability=m.availability_set, kind=m.kind,
-                     capacity=_capacity(m, here[m.id], programme.default_capacity))
-        for m in pools.mentors
-    ]
-    mentees = [_engine_mentee(p) for p in pools.mentees]
-    mentor_ids = {m.id for m in mentors}
+    pool_mentors = {str(m.id) for m in pools.mentors}
+    # A mentee paired here with a mentor who has left the pool keeps her pairing: she is
+    # not matched again, and her pair still counts towards the target.
+    kept_outside = {p.mentee_key for p in active if str(p.mentor_id) not in pool_mentors}
+    mentees = [_engine_mentee(p) for p in pools.mentees if mentee_key(p) not in kept_outside]
     mentee_ids = {m.id for m in mentees}
 
     pinned = [(str(p.mentor_id), p.mentee_key) for p in active
-              if str(p.mentor_id) in mentor_ids and p.mentee_key in mentee_ids]
-    pinned_mentees = {e for _, e in pinned}
-    # Pins a coordinator set on proposals not yet approved are kept too.
-    pinned += [
-        (str(m), k) for m, k in db.session.execute(
+              if str(p.mentor_id) in pool_mentors and p.mentee_key in mentee_ids]
+    pins_of: dict[str, int] = defaultdict(int)
+    for m, _ in pinned:
+        pins_of[m] += 1
+    capacity = {
+        str(m.id): max(_capacity(m, here[m.id], programme.default_capacity), pins_of[str(m.id)])
+        for m in pools.mentors
+    }
+    mentors = [
+        EngineMentor(id=str(m.id), specialty=m.specialty, experience=m.experience,
+                     categories={_industry(m.industry)}, region=m.person.region.code,
+                     availability=m.availability_set, kind=m.kind, capacity=capacity[str(m.id)])
+        for m in pools.mentors
+    ]
+    # Pins a coordinator set on open proposals are kept while they still fit.
+    taken = {e for _, e in pinned}
+    for m, k in db.session.execute(
             select(Proposal.mentor_id, Proposal.mentee_key).where(
                 Proposal.programme_id == programme.id, Proposal.pinned.is_(True),
-                Proposal.status == "proposed"))
-        if str(m) in mentor_ids and k in mentee_ids and k not in pinned_mentees
-    ]
+                Proposal.status == "proposed").order_by(Proposal.id)):
+        m = str(m)
+        if m in capacity and k in mentee_ids and k not in taken and pins_of[m] < capacity[m]:
+            pinned.append((m, k))
+            taken.add(k)
+            pins_of[m] += 1
+    max_pairs = max(programme.target_pairs - len(kept_outside), len(pinned), 0)
 
     exclusions = {
         (str(m), k) for m, k in db.session.execute(
@@ -161,7 +178,7 @@ def build_input(programme: Programme, pools: Pools) -> EngineInput:
         "pinned": sorted(pinned), "exclusions": sorted(exclusions),
     }
     digest = hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
-    return EngineInput(mentors, mentees, rules, pinned, programme.target_pairs, digest)
+    return EngineInput(mentors, mentees, rules, pinned, max_pairs, digest)
 
 
 def _same_family(pools: Pools, by_household: bool) -> set[tuple[str, str]]:

@@ -16,9 +16,11 @@ from matchmaker.models import (
     Proposal,
     Region,
     UnmatchedMentee,
+    User,
 )
 from matchmaker.models.base import N_
 from matchmaker.models.profiles import MENTEE_KIND_LABELS
+from matchmaker.services.scope import in_scope
 from matchmaker.services.validation import age_on, today
 
 AGE_BANDS = ((0, 18, N_("18 岁以下")), (18, 25, N_("18–24 岁")), (25, 35, N_("25–34 岁")),
@@ -63,7 +65,8 @@ def _age_band(person: Person) -> str:
     return next(_(label) for lo, hi, label in AGE_BANDS if lo <= age < hi)
 
 
-def run_fairness(run: MatchRun) -> Fairness:
+def run_fairness(user: User, run: MatchRun) -> Fairness:
+    """Figures over the run's mentees in the user's regions only."""
     groups: dict[str, dict[str, Group]] = defaultdict(dict)
     overall = Group(_("全部"))
 
@@ -79,9 +82,12 @@ def run_fairness(run: MatchRun) -> Fairness:
 
     for p in db.session.scalars(select(Proposal).where(Proposal.run_id == run.id)):
         prof = p.mentee_profile
-        count(prof.person, getattr(prof, "kind", "spring_bud"), p.score)
+        if in_scope(user, prof.person.region):
+            count(prof.person, getattr(prof, "kind", "spring_bud"), p.score)
     for u in db.session.scalars(select(UnmatchedMentee).where(UnmatchedMentee.run_id == run.id)):
         person = db.session.get(Person, u.person_id)
+        if not in_scope(user, person.region):
+            continue
         pool, _sep, pid = u.mentee_key.partition(":")
         prof = db.session.get(MenteeProfile, int(pid)) if pool == "mentee" else None
         count(person, prof.kind if prof else "spring_bud", None)

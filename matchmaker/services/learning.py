@@ -13,8 +13,10 @@ from matchmaker.services.programmes import weights_of
 
 
 def decisions(programme: Programme) -> list[Decision]:
+    # Only decisions a coordinator took: re-runs copy approved pairs, which are not new
+    # decisions and would otherwise be counted again on every run.
     rows = db.session.scalars(select(Proposal).where(
-        Proposal.programme_id == programme.id,
+        Proposal.programme_id == programme.id, Proposal.decided_by.is_not(None),
         Proposal.status.in_(("approved", "rejected"))).order_by(Proposal.id))
     return [Decision(features=p.contributions["features"], approved=p.status == "approved")
             for p in rows if (p.contributions or {}).get("features")]
@@ -32,6 +34,6 @@ def adopt(*, programme: Programme, weights: dict[str, float]) -> None:
 
     try:
         programme.weights = Weights.from_mapping(weights).as_dict()
-    except ValueError:
+    except (TypeError, ValueError):
         raise DomainError(_("权重须为不小于 0 的数字")) from None
     db.session.flush()

@@ -5,23 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
 from matchmaker.matching.propose import propose
 from matchmaker.models import MatchRun, Programme, Proposal, UnmatchedMentee, User
 from matchmaker.models.base import utcnow
 from matchmaker.services import audit
-from matchmaker.services.engine_inputs import ENGINE_VERSION, build_input, load_pools
+from matchmaker.services.engine_inputs import (
+    ENGINE_VERSION,
+    active_pairings,
+    build_input,
+    load_pools,
+)
 from matchmaker.services.errors import DomainError
 from matchmaker.services.programmes import weights_of
 
 # Pools at most this large run inside the request; larger ones go to a worker when one
 # is configured (REDIS_URL).
 INLINE_LIMIT = 2_000
+STALE_AFTER = timedelta(hours=2)
 
 
 def start_run(*, user: User, programme: Programme,
@@ -29,10 +37,12 @@ def start_run(*, user: User, programme: Programme,
     """Create a run. Small pools (or no worker) run now; large ones are queued."""
     if programme.status != "active":
         raise DomainError(_("项目未在进行中，不能匹配"))
-    running = db.session.scalar(select(MatchRun.id).where(
-        MatchRun.programme_id == programme.id, MatchRun.status.in_(("queued", "running"))))
-    if running is not None:
-        raise DomainError(_("该项目已有一次匹配正在进行，请等待完成"))
+    # A run a lost worker never finished must not block the programme for ever.
+    db.session.execute(update(MatchRun).where(
+        MatchRun.programme_id == programme.id, MatchRun.status.in_(("queued", "running")),
+        MatchRun.created_at < utcnow() - STALE_AFTER)
+        .values(status="failed", error=_("超时未完成，已作废"), finished_at=utcnow())
+        .execution_options(synchronize_session=False))
     pools = load_pools(programme)
     run = MatchRun(programme=programme, status="queued", created_by=user.id, inputs={
         "weights": dict(programme.weights), "rules": dict(programme.rules),
@@ -40,8 +50,12 @@ def start_run(*, user: User, programme: Programme,
         "mentors": len(pools.mentors), "mentees": len(pools.mentees),
         "started_by": user.username,
     })
-    db.session.add(run)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(run)
+            db.session.flush()
+    except IntegrityError:
+        raise DomainError(_("该项目已有一次匹配正在进行，请等待完成")) from None
     size = len(pools.mentors) + len(pools.mentees)
     if enqueue is not None and size > INLINE_LIMIT and not current_app.config["JOBS_INLINE"]:
         enqueue(run.id)
@@ -76,8 +90,9 @@ def execute_run(run_id: int, *, on_progress: Callable[[MatchRun], None] | None =
         Proposal.programme_id == programme.id, Proposal.status == "proposed",
         Proposal.run_id != run.id).values(status="superseded"))
     by_key = pools.mentee_by_key()
-    approved = {(p.mentor_id, p.mentee_key) for p in db.session.scalars(select(Proposal).where(
-        Proposal.programme_id == programme.id, Proposal.status == "approved"))}
+    # Pairs that are active pairings now come back as approved (and pinned); a pairing
+    # that has been completed or ended is history, not a decision about this run.
+    approved = {(p.mentor_id, p.mentee_key) for p in active_pairings(programme)}
     rows = []
     for pair in result.pairs:
         mentee = by_key[pair.mentee_id]

@@ -14,7 +14,7 @@ from matchmaker.extensions import db
 from matchmaker.models import FollowUp, Pairing, Person, Programme, Region, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.pairing import FOLLOW_UP_KINDS
-from matchmaker.services.errors import DomainError, NotFound
+from matchmaker.services.errors import DomainError, Forbidden, NotFound
 from matchmaker.services.review import release_capacity
 from matchmaker.services.scope import in_scope, region_filter
 from matchmaker.services.validation import clean_text, today
@@ -72,6 +72,8 @@ class FollowUpInput:
 
 
 def add_follow_up(*, user: User, pairing: Pairing, data: FollowUpInput) -> FollowUp:
+    if pairing.status != "active":
+        raise DomainError(_("这个结对已结束，不能再记录跟踪服务"))
     if data.kind not in FOLLOW_UP_KINDS:
         raise DomainError(_("请选择跟踪方式"), field="kind")
     if data.on > today():
@@ -85,7 +87,8 @@ def add_follow_up(*, user: User, pairing: Pairing, data: FollowUpInput) -> Follo
         except InvalidOperation:
             raise DomainError(_("收入变化应为金额，如 500 或 -200.50"),
                               field="income_change") from None
-        if amount != amount.quantize(Decimal("0.01")) or abs(amount) > 1_000_000:
+        if not amount.is_finite() or abs(amount) > 1_000_000 \
+                or amount != amount.quantize(Decimal("0.01")):
             raise DomainError(_("收入变化应为金额，如 500 或 -200.50"), field="income_change")
         fen = int(amount * 100)
     follow = FollowUp(pairing=pairing, on=data.on, kind=data.kind,
@@ -117,11 +120,19 @@ def overdue(user: User, programme: Programme, days: int) -> list[tuple[Pairing, 
 
 def rematch(*, user: User, pairing: Pairing, reason: str, enqueue=None):
     """End a pairing that broke and run the programme again: every other active pairing
-    is pinned, and this pair is never proposed again."""
+    is pinned, and this pair is never proposed again. All or nothing: if the run cannot
+    start, the pairing stays as it was."""
     from matchmaker.services.match_runs import start_run
 
-    close_pairing(user=user, pairing=pairing, status="ended", reason=reason)
-    return start_run(user=user, programme=pairing.programme, enqueue=enqueue)
+    if not in_scope(user, pairing.programme.region):
+        raise Forbidden(_("这个项目覆盖您负责范围以外的地区，请上级协调员重新匹配"))
+    try:
+        with db.session.begin_nested():
+            close_pairing(user=user, pairing=pairing, status="ended", reason=reason)
+            return start_run(user=user, programme=pairing.programme, enqueue=enqueue)
+    except DomainError:
+        db.session.expire_all()  # what the rolled-back savepoint read is stale
+        raise
 
 
 def status_counts(user: User, programme: Programme) -> dict[str, int]:

@@ -125,7 +125,7 @@ def add_profile(*, person: Person, kind: str, fields: dict[str, object]) -> Prof
 
 
 def update_profile(*, profile: ProfileBase, kind: str, fields: dict[str, object]) -> None:
-    _check_profile(kind, fields)
+    _check_profile(kind, fields, profile)
     for key, value in fields.items():
         setattr(profile, key, value)
     db.session.flush()
@@ -138,7 +138,12 @@ def set_profile_status(*, profile: ProfileBase, status: str) -> None:
     db.session.flush()
 
 
-def _check_profile(kind: str, fields: dict[str, object]) -> None:
+def _check_profile(kind: str, fields: dict[str, object],
+                   profile: ProfileBase | None = None) -> None:
+    active = getattr(profile, "active_pairings", 0) or 0
+    if kind == "mentor" and int(fields.get("capacity", 1) or 0) < active:
+        raise DomainError(_("可带徒人数不能少于她现在在带的 %(n)s 人", n=active),
+                          field="capacity")
     if kind == "spring_bud" and not fields.get("guardian_consent"):
         raise DomainError(_("登记未成年人须先取得监护人同意"), field="guardian_consent")
 

@@ -14,8 +14,8 @@ from matchmaker.models import Programme, Region, User
 from matchmaker.models.base import N_
 from matchmaker.models.profiles import MENTEE_KIND_LABELS, MENTOR_KINDS
 from matchmaker.models.programme import MENTEE_POOLS
-from matchmaker.services.errors import DomainError, NotFound
-from matchmaker.services.scope import region_by_code, scope_paths
+from matchmaker.services.errors import DomainError, Forbidden, NotFound
+from matchmaker.services.scope import in_scope, region_by_code, scope_paths
 from matchmaker.services.validation import clean_text
 
 # Region rule: 0 same village, 1 same town, 2 same county/city, 3 anywhere.
@@ -110,10 +110,15 @@ def visible_query(user: User) -> Select:
     return stmt.where(or_(*conds))
 
 
-def get_programme(user: User, programme_id: int) -> Programme:
+def get_programme(user: User, programme_id: int, *, manage: bool = False) -> Programme:
+    """A programme the user may see; with ``manage``, one she may also change or run —
+    only when the programme's whole region is hers (a town coordinator reviews her town's
+    part of a city programme, but does not re-run or re-weight it for everyone)."""
     programme = db.session.scalar(visible_query(user).where(Programme.id == programme_id))
     if programme is None:
         raise NotFound(_("找不到这个项目，或不在您负责的地区内"))
+    if manage and not in_scope(user, programme.region):
+        raise Forbidden(_("这个项目覆盖您负责范围以外的地区，只有上级协调员可以修改或重新匹配"))
     return programme
 
 

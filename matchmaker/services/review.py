@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
+from matchmaker.matching.features import FEATURE_KEYS
 from matchmaker.matching.propose import score_candidates
 from matchmaker.models import MentorProfile, Pairing, Proposal, User
 from matchmaker.models.base import utcnow
+from matchmaker.models.match_run import PROPOSAL_STATUS_LABELS
 from matchmaker.services import notifications
 from matchmaker.services.engine_inputs import build_input, load_pools
 from matchmaker.services.errors import DomainError, NotFound
@@ -38,7 +40,8 @@ def _decide(proposal: Proposal, user: User, status: str, reason: str = "") -> No
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         db.session.refresh(proposal)
-        raise DomainError(_("这条建议已被处理（%(status)s），请刷新页面", status=proposal.status))
+        label = _(PROPOSAL_STATUS_LABELS.get(proposal.status, proposal.status))
+        raise DomainError(_("这条建议已被处理（%(status)s），请刷新页面", status=label))
     db.session.refresh(proposal)
 
 
@@ -51,6 +54,18 @@ def take_capacity(mentor_id: int) -> None:
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise DomainError(_("该导师的带徒名额已满"))
+
+
+def check_programme_limit(proposal: Proposal) -> None:
+    """At most the programme's per-mentor number of active pairings. Run after
+    take_capacity, whose UPDATE holds the mentor's row: a concurrent approval for the
+    same mentor waits for this transaction, then counts what it committed."""
+    limit = proposal.run.programme.default_capacity
+    count = db.session.scalar(select(func.count(Pairing.id)).where(
+        Pairing.programme_id == proposal.programme_id, Pairing.mentor_id == proposal.mentor_id,
+        Pairing.status == "active"))
+    if count >= limit:
+        raise DomainError(_("该导师在本项目中最多带 %(n)s 人，已满", n=limit))
 
 
 def release_capacity(mentor_id: int) -> None:
@@ -67,6 +82,7 @@ def approve(*, user: User, proposal: Proposal, on: date | None = None) -> Pairin
         with db.session.begin_nested():
             _decide(proposal, user, "approved")
             take_capacity(proposal.mentor_id)
+            check_programme_limit(proposal)
             pairing = Pairing(
                 programme_id=proposal.programme_id, proposal_id=proposal.id,
                 mentor_id=proposal.mentor_id, mentee_key=proposal.mentee_key,
@@ -95,10 +111,12 @@ def reject(*, user: User, proposal: Proposal, reason: str) -> None:
 
 
 def set_pinned(*, proposal: Proposal, pinned: bool) -> None:
-    if proposal.status != "proposed":
+    done = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.status == "proposed")
+        .values(pinned=pinned).execution_options(synchronize_session=False))
+    db.session.refresh(proposal)
+    if done.rowcount != 1:
         raise DomainError(_("只有待审核的建议可以锁定"))
-    proposal.pinned = pinned
-    db.session.flush()
 
 
 @dataclass
@@ -106,7 +124,8 @@ class Alternative:
     mentor: MentorProfile
     score: float
     explanation: str
-    free: int  # places left
+    free: int  # places left: her own, and within the programme's per-mentor limit
+    contributions: dict
 
 
 def alternatives(proposal: Proposal, limit: int = 5) -> list[Alternative]:
@@ -124,14 +143,28 @@ def alternatives(proposal: Proposal, limit: int = 5) -> list[Alternative]:
     rows = [k for k in range(len(scored.scores)) if scored.edge_mentee[k] == e_idx]
     rows.sort(key=lambda k: -scored.scores[k])
     by_id = {m.id: m for m in pools.mentors}
+    in_programme = dict(db.session.execute(
+        select(Pairing.mentor_id, func.count(Pairing.id)).where(
+            Pairing.programme_id == programme.id, Pairing.status == "active")
+        .group_by(Pairing.mentor_id)).all())
     out = []
     for k in rows:
         mentor = by_id[int(data.mentors[scored.edge_mentor[k]].id)]
         if mentor.id == proposal.mentor_id:
             continue
         expl = explain_pair(scored.contributions[k], int(scored.features.region_level[k]))
-        out.append(Alternative(mentor, float(scored.scores[k]), expl.text_zh,
-                               mentor.capacity - mentor.active_pairings))
+        free = min(mentor.capacity - mentor.active_pairings,
+                   programme.default_capacity - in_programme.get(mentor.id, 0))
+        row = scored.contributions[k]
+        contributions = {
+            "features": dict(zip(FEATURE_KEYS, scored.features.values[k].tolist(),
+                                 strict=True)),
+            "contributions": dict(zip(FEATURE_KEYS, row.tolist(), strict=True)),
+            "items": [[i.label_zh, i.value, i.detail, i.label_en] for i in expl.items],
+            "text_en": expl.text_en,
+        }
+        out.append(Alternative(mentor, float(scored.scores[k]), expl.text_zh, free,
+                               contributions))
         if len(out) == limit:
             break
     return out
@@ -145,11 +178,16 @@ def swap(*, user: User, proposal: Proposal, mentor_id: int) -> None:
                   None)
     if choice is None:
         raise DomainError(_("所选导师不是这位帮扶对象的候选导师"), field="mentor_id")
-    proposal.mentor_id = mentor_id
-    proposal.score = choice.score
-    proposal.explanation = choice.explanation
-    proposal.contributions = {"items": [], "swapped_by": user.id}
-    db.session.flush()
+    if choice.free <= 0:
+        raise DomainError(_("所选导师已没有名额"), field="mentor_id")
+    done = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.status == "proposed")
+        .values(mentor_id=mentor_id, score=choice.score, explanation=choice.explanation,
+                contributions={**choice.contributions, "swapped_by": user.id})
+        .execution_options(synchronize_session=False))
+    db.session.refresh(proposal)
+    if done.rowcount != 1:
+        raise DomainError(_("这条建议已被处理，请刷新页面"))
 
 
 @dataclass

@@ -36,14 +36,14 @@ def proposals_page(user: User, run: MatchRun, *, town: str, status: str, sort: s
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def towns_of(run: MatchRun) -> list[tuple[Region, int]]:
-    """Towns of the run's mentees with how many proposals each has."""
+def towns_of(user: User, run: MatchRun) -> list[tuple[Region, int]]:
+    """Towns of the run's mentees in the user's regions, with their proposal counts."""
     town_code = func.substr(Region.code, 1, 9)
-    rows = db.session.execute(
-        select(town_code, func.count(Proposal.id))
-        .join(Person, Person.id == Proposal.mentee_person_id)
-        .join(Region, Region.id == Person.region_id)
-        .where(Proposal.run_id == run.id).group_by(town_code).order_by(town_code)).all()
+    stmt = (select(town_code, func.count(Proposal.id))
+            .join(Person, Person.id == Proposal.mentee_person_id)
+            .join(Region, Region.id == Person.region_id)
+            .where(Proposal.run_id == run.id))
+    rows = db.session.execute(_scoped(stmt, user).group_by(town_code).order_by(town_code)).all()
     regions = {r.code: r for r in db.session.scalars(
         select(Region).where(Region.code.in_([c for c, _ in rows])))}
     return [(regions[c], n) for c, n in rows if c in regions]

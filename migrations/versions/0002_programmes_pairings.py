@@ -62,6 +62,9 @@ def upgrade():
     )
     with op.batch_alter_table('match_run', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_match_run_programme_id'), ['programme_id'], unique=False)
+        batch_op.create_index('uq_match_run_open', ['programme_id'], unique=True,
+                              sqlite_where=sa.text("status IN ('queued', 'running')"),
+                              postgresql_where=sa.text("status IN ('queued', 'running')"))
 
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -238,6 +241,7 @@ def downgrade():
 
     op.drop_table('notification')
     with op.batch_alter_table('match_run', schema=None) as batch_op:
+        batch_op.drop_index('uq_match_run_open')
         batch_op.drop_index(batch_op.f('ix_match_run_programme_id'))
 
     op.drop_table('match_run')

@@ -87,10 +87,11 @@ def test_other_roles_are_refused(client, as_role, web_world, role):
 
 
 def test_town_coordinator_sees_only_her_town(client, session, as_role, web_world):
-    admin_run = None
-    as_role("coordinator", region_codes=("330481107",))
+    as_role("coordinator")  # the city coordinator runs the city programme…
     pid = web_world["programme"].id
-    admin_run = run_programme(client, pid)  # a city programme reviewed for her town
+    admin_run = run_programme(client, pid)
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    as_role("coordinator", region_codes=("330481107",))  # …the town reviews her part
     html = client.get(f"/runs/{admin_run}").get_data(as_text=True)
     assert "学员一" in html and "学员三" not in html  # 学员三 lives in 许村镇
     other = session.scalar(select(Proposal).where(
@@ -98,6 +99,14 @@ def test_town_coordinator_sees_only_her_town(client, session, as_role, web_world
     resp = client.post(f"/proposals/{other.id}/approve", data={"csrf_token": csrf_token(client)})
     assert resp.status_code == 404
     assert session.get(Proposal, other.id).status == "proposed"
+    # She may not re-run, re-weight or edit the city's programme for everyone.
+    assert client.post(f"/programmes/{pid}/runs",
+                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    assert client.get(f"/programmes/{pid}/edit").status_code == 403
+    assert client.post(f"/programmes/{pid}/learning", data={
+        "csrf_token": csrf_token(client), "text": "9"}).status_code == 403
+    fair = client.get(f"/runs/{admin_run}/fairness").get_data(as_text=True)
+    assert "盐官镇" in fair and "许村镇" not in fair
 
 
 def test_programme_form_validates(client, session, as_role, regions):
@@ -114,3 +123,28 @@ def test_programme_form_validates(client, session, as_role, regions):
     assert client.post("/programmes/new", data=data).status_code == 422
     data["w_text"] = "2"
     assert client.post("/programmes/new", data=data).status_code == 302
+
+
+def test_next_cannot_leave_the_site(client, session, as_role, web_world):
+    as_role("admin")
+    run_id = run_programme(client, web_world["programme"].id)
+    prop = session.scalar(select(Proposal).where(Proposal.run_id == run_id))
+    for target in ("https://evil.example/phish", "//evil.example/", "/\\evil.example"):
+        resp = client.post(f"/proposals/{prop.id}/pin", data={
+            "csrf_token": csrf_token(client), "pinned": "1", "next": target})
+        assert resp.headers["Location"] == f"/runs/{run_id}", target
+
+
+def test_a_run_the_queue_refuses_is_marked_failed(client, session, as_role, web_world,
+                                                  app, monkeypatch):
+    from matchmaker.services import match_runs
+
+    monkeypatch.setattr(match_runs, "INLINE_LIMIT", 0)
+    monkeypatch.setitem(app.config, "JOBS_INLINE", False)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nobody there
+    as_role("admin")
+    run_id = run_programme(client, web_world["programme"].id)
+    run = session.get(MatchRun, run_id)
+    assert run.status == "failed" and "队列" in run.error
+    monkeypatch.setitem(app.config, "JOBS_INLINE", True)
+    assert run_programme(client, web_world["programme"].id) != run_id  # not blocked

@@ -279,3 +279,98 @@ def test_never_pairs_a_household(app_ctx, world):
     run = match_runs.start_run(user=admin, programme=world["programme"])
     assert proposals_of(s, run).get("学员一", ("",))[0] != "茶农甲"
     assert run.inputs["excluded"] >= 1
+
+
+def approve_all(s, admin, run):
+    return [review.approve(user=admin, proposal=p) for p in
+            s.scalars(select(Proposal).where(Proposal.run_id == run.id)).all()]
+
+
+def test_rerun_survives_a_lowered_limit_and_keeps_pairings(app_ctx, world):
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    made = approve_all(s, admin, match_runs.start_run(user=admin, programme=programme))
+    programme = world["programme"]
+    programme.default_capacity, programme.target_pairs = 1, 1  # below what exists
+    s.flush()
+    run = match_runs.start_run(user=admin, programme=programme)
+    kept = {(p.mentor_id, p.mentee_key) for p in
+            s.scalars(select(Proposal).where(Proposal.run_id == run.id))}
+    assert kept == {(p.mentor_id, p.mentee_key) for p in made}
+
+
+def test_a_mentee_whose_mentor_left_is_not_matched_again(app_ctx, world):
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    run = match_runs.start_run(user=admin, programme=programme)
+    prop = next(p for p in s.scalars(select(Proposal).where(Proposal.run_id == run.id))
+                if p.mentee_profile.person.name == "学员一")
+    review.approve(user=admin, proposal=prop)
+    s.get(MentorProfile, prop.mentor_id).status = "inactive"
+    s.flush()
+    again = match_runs.start_run(user=admin, programme=world["programme"])
+    assert "学员一" not in proposals_of(s, again)
+
+
+def test_completed_pairings_are_history_not_approvals(app_ctx, world):
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    made = approve_all(s, admin, match_runs.start_run(user=admin, programme=programme))
+    pairings.close_pairing(user=admin, pairing=made[0], status="completed")
+    run = match_runs.start_run(user=admin, programme=world["programme"])
+    statuses = {p.mentee_key: p.status for p in
+                s.scalars(select(Proposal).where(Proposal.run_id == run.id))}
+    assert statuses.get(made[0].mentee_key) in (None, "proposed")
+    assert all(statuses[p.mentee_key] == "approved" for p in made[1:])
+
+
+def test_learning_counts_each_decision_once(app_ctx, world):
+    from matchmaker.services import learning
+
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    run = match_runs.start_run(user=admin, programme=programme)
+    props = s.scalars(select(Proposal).where(Proposal.run_id == run.id)).all()
+    review.approve(user=admin, proposal=props[0])
+    review.reject(user=admin, proposal=props[1], reason="不合适")
+    assert len(learning.decisions(world["programme"])) == 2
+    match_runs.start_run(user=admin, programme=world["programme"])
+    match_runs.start_run(user=admin, programme=world["programme"])
+    assert len(learning.decisions(world["programme"])) == 2
+
+
+def test_swap_refuses_a_full_mentor_and_a_decided_proposal(app_ctx, world):
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    run = match_runs.start_run(user=admin, programme=programme)
+    props = {p.mentee_profile.person.name: p for p in
+             s.scalars(select(Proposal).where(Proposal.run_id == run.id))}
+    review.approve(user=admin, proposal=props["学员一"])  # 茶农甲 is now full
+    target = props["学员四"]
+    full = s.get(Proposal, props["学员一"].id).mentor_id
+    assert s.get(MentorProfile, full).capacity == 1 and target.mentor_id != full
+    with pytest.raises(DomainError, match="名额"):
+        review.swap(user=admin, proposal=target, mentor_id=full)
+    with pytest.raises(DomainError):
+        review.swap(user=admin, proposal=s.get(Proposal, props["学员一"].id),
+                    mentor_id=target.mentor_id)
+
+
+def test_rematch_is_all_or_nothing(app_ctx, world):
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    made = approve_all(s, admin, match_runs.start_run(user=admin, programme=programme))
+    s.add(MatchRun(programme_id=world["programme"].id, status="queued"))
+    s.flush()
+    with pytest.raises(DomainError, match="正在进行"):
+        pairings.rematch(user=admin, pairing=made[0], reason="外出务工")
+    assert s.get(Pairing, made[0].id).status == "active"
+    assert s.get(MentorProfile, made[0].mentor_id).active_pairings >= 1
+
+
+def test_bad_follow_up_amounts_and_capacity_below_pairings(app_ctx, world):
+    from matchmaker.services import people
+
+    s, admin, programme = world["session"], world["admin"], world["programme"]
+    made = approve_all(s, admin, match_runs.start_run(user=admin, programme=programme))
+    for bad in ("Infinity", "NaN", "1e400"):
+        with pytest.raises(DomainError):
+            pairings.add_follow_up(user=admin, pairing=made[0], data=pairings.FollowUpInput(
+                on=date.today(), kind="visit", income_change=bad))
+    mentor = s.get(MentorProfile, made[0].mentor_id)
+    with pytest.raises(DomainError, match="不能少于"):
+        people.update_profile(profile=mentor, kind="mentor", fields={"capacity": 0})

@@ -1,22 +1,16 @@
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from matchmaker.blueprints.auth import bp
 from matchmaker.blueprints.auth.forms import LoginForm
+from matchmaker.blueprints.helpers import safe_next
 from matchmaker.extensions import limiter
 from matchmaker.services import audit, users
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths, so /login cannot be used to redirect elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("main.home")
+    return safe_next(target, url_for("main.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

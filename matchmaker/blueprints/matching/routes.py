@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import roles_required
+from matchmaker.blueprints.helpers import roles_required, safe_next
 from matchmaker.blueprints.matching import bp
 from matchmaker.blueprints.matching.forms import (
     BulkApproveForm,
@@ -20,7 +20,7 @@ from matchmaker.extensions import db
 from matchmaker.jobs import enqueue_run
 from matchmaker.models import MatchRun
 from matchmaker.services import fairness, learning, match_runs, pairings, programmes, review
-from matchmaker.services.errors import DomainError, NotFound
+from matchmaker.services.errors import DomainError, Forbidden, NotFound
 from matchmaker.services.run_views import proposals_page, towns_of, unmatched_of
 from matchmaker.services.scope import assignable_regions
 from matchmaker.services.validation import parse_date
@@ -28,11 +28,13 @@ from matchmaker.services.validation import parse_date
 STAFF = ("admin", "coordinator")
 
 
-def _or_404(fn, *args):
+def _or_404(fn, *args, **kwargs):
     try:
-        return fn(current_user, *args)
+        return fn(current_user, *args, **kwargs)
     except NotFound:
         abort(404)
+    except Forbidden:
+        abort(403)
 
 
 def _run_or_404(run_id: int) -> MatchRun:
@@ -76,7 +78,7 @@ def programme_new():
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def programme_edit(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id)
+    programme = _or_404(programmes.get_programme, programme_id, manage=True)
     form = ProgrammeForm()
     _programme_form(form)
     if request.method == "GET":
@@ -107,7 +109,7 @@ def programme_detail(programme_id: int):
 @bp.post("/programmes/<int:programme_id>/runs")
 @roles_required(*STAFF)
 def run_start(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id)
+    programme = _or_404(programmes.get_programme, programme_id, manage=True)
     try:
         run = match_runs.start_run(user=current_user, programme=programme,
                                    enqueue=enqueue_run)
@@ -129,7 +131,8 @@ def run_detail(run_id: int):
                           page=request.args.get("page", 1, type=int),
                           per_page=current_app.config["PAGE_SIZE"] * 2)
     return render_template("matching/run.html", run=run, page=page,
-                           towns=towns_of(run), unmatched=unmatched_of(current_user, run),
+                           towns=towns_of(current_user, run),
+                           unmatched=unmatched_of(current_user, run),
                            bulk=BulkApproveForm(min_score=0.8), reject=RejectForm(),
                            runs=match_runs.runs_of(run.programme))
 
@@ -146,7 +149,7 @@ def _proposal_or_404(proposal_id: int):
 
 
 def _back(proposal) -> str:
-    return request.form.get("next") or url_for(".run_detail", run_id=proposal.run_id)
+    return safe_next(request.form.get("next"), url_for(".run_detail", run_id=proposal.run_id))
 
 
 @bp.post("/proposals/<int:proposal_id>/approve")
@@ -230,20 +233,23 @@ def run_compare():
     b = _run_or_404(request.args.get("b", 0, type=int))
     return render_template("matching/compare.html", a=a, b=b,
                            diff=match_runs.compare_runs(a, b),
-                           fa=fairness.run_fairness(a), fb=fairness.run_fairness(b))
+                           fa=fairness.run_fairness(current_user, a),
+                           fb=fairness.run_fairness(current_user, b))
 
 
 @bp.get("/runs/<int:run_id>/fairness")
 @roles_required(*STAFF)
 def run_fairness(run_id: int):
     run = _run_or_404(run_id)
-    return render_template("matching/fairness.html", run=run, f=fairness.run_fairness(run))
+    return render_template("matching/fairness.html", run=run,
+                           f=fairness.run_fairness(current_user, run))
 
 
 @bp.route("/programmes/<int:programme_id>/learning", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def programme_learning(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id)
+    programme = _or_404(programmes.get_programme, programme_id,
+                        manage=request.method == "POST")
     if request.method == "POST":
         weights = {k: request.form.get(k, type=float) for k in ProgrammeForm.WEIGHTS}
         try:
@@ -322,6 +328,8 @@ def pairing_close(pairing_id: int):
             return redirect(url_for(".run_detail", run_id=run.id))
         pairings.close_pairing(user=current_user, pairing=pairing, status=form.status.data,
                                reason=form.reason.data)
+    except Forbidden as e:
+        flash(e.message, "error")
     except DomainError as e:
         flash(e.message, "error")
     else:
