@@ -14,7 +14,8 @@ from tests.conftest import make_test_app
 EXPECTED = {"region", "person", "user_account", "user_region", "audit_event",
             "volunteer_profile", "mentor_profile", "mentee_profile", "spring_bud_profile",
             "donor_profile", "programme", "match_run", "proposal", "unmatched_mentee",
-            "pairing", "follow_up", "notification"}
+            "pairing", "follow_up", "notification", "fund", "application", "allocation_run",
+            "award", "disbursement"}
 
 
 def round_trip(app) -> None:
@@ -34,6 +35,8 @@ def round_trip(app) -> None:
                   inspect(db.engine).get_check_constraints("mentor_profile")}
         assert "social_mother" in mentor["ck_mentor_profile_kind"]
         assert "ck_mentor_profile_active_pairings" in mentor
+        fund = {c["name"] for c in inspect(db.engine).get_check_constraints("fund")}
+        assert "ck_fund_within_budget" in fund
         db.engine.dispose()
 
 

@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate. Importing this package registers them all."""
 
 from matchmaker.models.audit import AuditEvent
+from matchmaker.models.fund import AllocationRun, Application, Award, Disbursement, Fund
 from matchmaker.models.match_run import MatchRun, Proposal, UnmatchedMentee
 from matchmaker.models.notification import Notification
 from matchmaker.models.pairing import FollowUp, Pairing
@@ -19,6 +20,11 @@ from matchmaker.models.region import Region
 from matchmaker.models.user import User, user_region
 
 __all__ = [
+    "AllocationRun",
+    "Application",
+    "Award",
+    "Disbursement",
+    "Fund",
     "PROFILE_MODELS",
     "AuditEvent",
     "DonorProfile",

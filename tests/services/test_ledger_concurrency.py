@@ -1,0 +1,152 @@
+"""Twenty approvals at once against a budget that covers ten, on SQLite and PostgreSQL
+with real connections: exactly ten awards and the budget spent to the fen, twenty times
+over. And a double-submitted payment pays once."""
+
+import os
+import threading
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from matchmaker.config import database_url
+from matchmaker.extensions import db
+from matchmaker.models import Application, Award, Disbursement, Fund, Person, Region, User
+from matchmaker.services import ledger
+from matchmaker.services.errors import DomainError
+from tests.conftest import make_test_app, reset_database
+
+PG = os.environ.get("TEST_DATABASE_URL", "")
+ROUNDS = 20
+
+
+def _pg_database(tmp_path_factory):
+    base = database_url(PG)
+    name = f"mm_ledger_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin, name, base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def money_app(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ledger")
+    admin = name = None
+    if request.param == "postgresql":
+        if not PG.startswith("postgres"):
+            pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run")
+        admin, name, url = _pg_database(tmp_path_factory)
+    else:
+        url = f"sqlite:///{tmp}/ledger.db"
+    app = make_test_app(str(tmp), url)
+    reset_database(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def build_round(app, n: int, applicants: int, budget_fen: int, amount_fen: int):
+    with app.app_context():
+        city = db.session.scalar(select(Region).where(Region.code == "330481"))
+        if city is None:
+            city = Region(code="330481", name="海宁市", level="city", path="330481/")
+            db.session.add(city)
+        user = User(username=f"fin{n}", role="admin", password_hash="x")
+        fund = Fund(name=f"贴息{n}", year=2026, kind="interest_subsidy", region=city,
+                    budget_fen=budget_fen, rule="standard")
+        apps = [Application(fund=fund, person=Person(name=f"申请人{i}", gender="F", region=city),
+                            amount_fen=amount_fen) for i in range(applicants)]
+        db.session.add_all([user, fund, *apps])
+        db.session.commit()
+        return user.id, fund.id, [a.id for a in apps]
+
+
+def run_at_once(app, work_items, work) -> list[str]:
+    barrier = threading.Barrier(len(work_items), timeout=60)
+    outcomes = [""] * len(work_items)
+
+    def run(k, item):
+        with app.app_context():
+            prepared = work.prepare(item)
+            # End the read transaction before the race: on SQLite (BEGIN IMMEDIATE) an
+            # open transaction holds the write lock, and the others could not get ready.
+            db.session.commit()
+            barrier.wait()
+            try:
+                work.act(prepared)
+                db.session.commit()
+                outcomes[k] = "ok"
+            except DomainError as e:
+                db.session.rollback()
+                outcomes[k] = e.message
+
+    threads = [threading.Thread(target=run, args=(k, item)) for k, item in enumerate(work_items)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+class Approve:
+    def __init__(self, user_id):
+        self.user_id = user_id
+
+    def prepare(self, app_id):
+        return db.session.get(User, self.user_id), db.session.get(Application, app_id)
+
+    def act(self, prepared):
+        user, application = prepared
+        ledger.approve_award(user=user, application=application)
+
+
+def test_twenty_approvals_against_a_budget_for_ten(money_app):
+    for n in range(ROUNDS):
+        user_id, fund_id, apps = build_round(money_app, n, 20, budget_fen=10 * 300_000,
+                                             amount_fen=300_000)
+        outcomes = run_at_once(money_app, apps, Approve(user_id))
+        assert outcomes.count("ok") == 10, outcomes
+        assert all("余额不足" in o for o in outcomes if o != "ok")
+        with money_app.app_context():
+            fund = db.session.get(Fund, fund_id)
+            assert fund.reserved_fen == fund.budget_fen == 3_000_000
+            assert db.session.scalar(select(func.count(Award.id)).where(
+                Award.fund_id == fund_id)) == 10
+
+
+class Pay:
+    def __init__(self, user_id, award_id):
+        self.user_id, self.award_id = user_id, award_id
+
+    def prepare(self, key):
+        return db.session.get(User, self.user_id), db.session.get(Award, self.award_id), key
+
+    def act(self, prepared):
+        user, award, key = prepared
+        ledger.disburse(user=user, award=award, amount_fen=100_000, paid_on=date(2026, 11, 1),
+                        idempotency_key=key)
+
+
+def test_a_double_submitted_payment_pays_once(money_app):
+    for n in range(5):
+        user_id, fund_id, (app_id,) = build_round(money_app, 1000 + n, 1, 1_000_000, 300_000)
+        with money_app.app_context():
+            award = ledger.approve_award(user=db.session.get(User, user_id),
+                                         application=db.session.get(Application, app_id))
+            db.session.commit()
+            award_id = award.id
+        key = f"pay-{uuid.uuid4().hex}"
+        outcomes = run_at_once(money_app, [key, key], Pay(user_id, award_id))
+        assert outcomes == ["ok", "ok"], outcomes  # both see the same single payment
+        with money_app.app_context():
+            assert db.session.scalar(select(func.count(Disbursement.id)).where(
+                Disbursement.award_id == award_id)) == 1
+            fund = db.session.get(Fund, fund_id)
+            assert (fund.reserved_fen, fund.paid_fen) == (200_000, 100_000)
+            assert db.session.get(Award, award_id).paid_fen == 100_000
