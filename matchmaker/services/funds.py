@@ -1,0 +1,266 @@
+"""Funds, applications and trial allocations: the rules that decide who may apply, how
+much she gets and how urgent her case is — each written down and shown with its reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from matchmaker.extensions import db
+from matchmaker.matching.allocation import Applicant, InfeasibleError, allocate
+from matchmaker.models import (
+    AllocationRun,
+    Application,
+    Award,
+    Fund,
+    MenteeProfile,
+    Person,
+    Region,
+    SpringBudProfile,
+    User,
+)
+from matchmaker.models.fund import FUND_KINDS
+from matchmaker.services.errors import DomainError
+from matchmaker.services.money import parse_yuan, round_fen, to_fen, to_yuan
+from matchmaker.services.scope import in_scope, region_by_code
+from matchmaker.services.validation import clean_text
+
+# priority = (w_hardship · hardship / 5 + w_household · min(size, 6) / 6 + w_plan · plan / 5)
+#            / (sum of the weights), a number from 0 to 1.
+DEFAULT_PRIORITY_WEIGHTS = {"hardship": 0.5, "household": 0.2, "plan": 0.3}
+
+
+@dataclass
+class FundInput:
+    name: str
+    year: int
+    kind: str
+    region_code: str
+    budget: str
+    rule: str = "standard"
+    standard: str = ""
+    subsidy_share: str = ""  # e.g. "0.5": the fund pays half the interest
+    cap: str = ""
+    eligibility: dict = field(default_factory=dict)  # pool, kinds, min_hardship
+    region_min: dict = field(default_factory=dict)  # town code → at least this many
+    priority_weights: dict = field(default_factory=dict)
+    description: str = ""
+
+
+def create_fund(*, user: User, data: FundInput) -> Fund:
+    if data.kind not in FUND_KINDS:
+        raise DomainError(_("请选择资金类别"), field="kind")
+    if not 2000 <= int(data.year) <= 2100:
+        raise DomainError(_("年度不正确"), field="year")
+    region = region_by_code(user, data.region_code)
+    fund = Fund(name=clean_text(data.name, field="name", label=_("名称"), max_length=100,
+                                required=True),
+                year=int(data.year), kind=data.kind, region=region,
+                budget_fen=to_fen(parse_yuan(data.budget, field="budget", allow_zero=True)),
+                rule=data.rule, description=clean_text(data.description, field="description",
+                                                       label=_("说明"), max_length=1000))
+    if data.rule == "standard":
+        fund.standard_fen = to_fen(parse_yuan(data.standard, field="standard"))
+    elif data.rule == "interest":
+        try:
+            share = Decimal(str(data.subsidy_share))
+        except ArithmeticError:
+            share = Decimal(-1)
+        if not Decimal(0) < share <= Decimal(1):
+            raise DomainError(_("贴息比例应在 0 到 1 之间，如 0.5"), field="subsidy_share")
+        fund.subsidy_share = float(share)
+        fund.cap_fen = to_fen(parse_yuan(data.cap, field="cap")) if str(data.cap).strip() \
+            else None
+    else:
+        raise DomainError(_("请选择资助标准"), field="rule")
+    fund.eligibility = dict(data.eligibility or {})
+    fund.region_min = _region_min(region, data.region_min or {})
+    weights = dict(DEFAULT_PRIORITY_WEIGHTS)
+    weights.update({k: float(v) for k, v in (data.priority_weights or {}).items()
+                    if k in DEFAULT_PRIORITY_WEIGHTS})
+    if any(v < 0 for v in weights.values()) or sum(weights.values()) <= 0:
+        raise DomainError(_("优先级权重须为不小于 0 的数字，且不全为 0"), field="priority_weights")
+    fund.priority_weights = weights
+    db.session.add(fund)
+    db.session.flush()
+    return fund
+
+
+def _region_min(region: Region, raw: dict) -> dict[str, int]:
+    out = {}
+    for code, n in raw.items():
+        town = db.session.scalar(select(Region).where(Region.code == str(code)))
+        if town is None or not region.contains(town):
+            raise DomainError(_("地区最低名额中的地区 %(code)s 不在本资金的范围内", code=code),
+                              field="region_min")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise DomainError(_("地区最低名额应为非负整数"), field="region_min")
+        if n:
+            out[town.code] = n
+    return out
+
+
+def amount_for(fund: Fund, *, principal: Decimal | None = None, annual_rate: Decimal | None = None,
+               months: int | None = None) -> Decimal:
+    """The award the rule gives: a standard sum, or principal × rate × months / 12 × share,
+    rounded to the fen and capped."""
+    if fund.rule == "standard":
+        return to_yuan(fund.standard_fen)
+    if principal is None or annual_rate is None or not months:
+        raise DomainError(_("贴息须填写贷款本金、年利率和贴息月数"), field="principal")
+    if not 0 < months <= 48:
+        raise DomainError(_("贴息月数应在 1 到 48 之间"), field="months")
+    if not Decimal(0) < annual_rate < Decimal("0.5"):
+        raise DomainError(_("年利率应为小数，如 0.0435"), field="annual_rate")
+    amount = round_fen(principal * annual_rate * months / 12
+                       * Decimal(str(fund.subsidy_share)))
+    if fund.cap_fen is not None:
+        amount = min(amount, to_yuan(fund.cap_fen))
+    if amount <= 0:
+        raise DomainError(_("计算出的贴息金额为 0"), field="principal")
+    return amount
+
+
+def priority_of(fund: Fund, *, hardship: int, household_size: int, plan_score: int) -> float:
+    w = fund.priority_weights or DEFAULT_PRIORITY_WEIGHTS
+    raw = (w["hardship"] * hardship / 5 + w["household"] * min(household_size, 6) / 6
+           + w["plan"] * plan_score / 5)
+    return round(raw / sum(w.values()), 4)
+
+
+def eligibility_reasons(fund: Fund, person: Person, *, hardship: int,
+                        loan_number: int | None = None, first_loan_repaid: bool = False
+                        ) -> list[str]:
+    """Why this person may not receive this fund (empty when she may)."""
+    reasons = []
+    if not fund.region.contains(person.region):
+        reasons.append(_("不在本资金的实施地区"))
+    rules = fund.eligibility or {}
+    pool = rules.get("pool")
+    if pool == "spring_bud":
+        if db.session.scalar(select(SpringBudProfile.id).where(
+                SpringBudProfile.person_id == person.id)) is None:
+            reasons.append(_("不是春蕾学员"))
+    elif pool == "mentee":
+        kinds = rules.get("kinds") or []
+        prof = db.session.scalar(select(MenteeProfile).where(
+            MenteeProfile.person_id == person.id))
+        if prof is None or (kinds and prof.kind not in kinds):
+            reasons.append(_("不属于本资金资助的对象类别"))
+    if hardship < int(rules.get("min_hardship", 0)):
+        reasons.append(_("困难程度低于本资金的要求"))
+    if db.session.scalar(select(Award.id).where(Award.fund_id == fund.id,
+                                                Award.person_id == person.id)) is not None:
+        reasons.append(_("已获得本资金资助"))
+    if fund.kind == "interest_subsidy" and loan_number is not None:
+        if loan_number > 2:
+            reasons.append(_("贴息贷款最多两次"))
+        elif loan_number == 2 and not first_loan_repaid:
+            reasons.append(_("第一笔贷款还清后才能申请第二笔贴息"))
+    return reasons
+
+
+@dataclass
+class ApplicationInput:
+    person_id: int
+    hardship: int = 0
+    household_size: int = 1
+    plan_score: int = 0
+    principal: str = ""
+    annual_rate: str = ""
+    months: int | None = None
+    loan_number: int | None = None
+    first_loan_repaid: bool = False
+    note: str = ""
+
+
+def submit_application(*, user: User, fund: Fund, data: ApplicationInput) -> Application:
+    person = db.session.get(Person, data.person_id)
+    if person is None or not in_scope(user, person.region):
+        raise DomainError(_("找不到这个人员，或不在您负责的地区内"), field="person_id")
+    for value, top, name in ((data.hardship, 5, "hardship"), (data.plan_score, 5, "plan_score"),
+                             (data.household_size, 20, "household_size")):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+            raise DomainError(_("请填写 0 到 %(n)s 之间的整数", n=top), field=name)
+    reasons = eligibility_reasons(fund, person, hardship=data.hardship,
+                                  loan_number=data.loan_number,
+                                  first_loan_repaid=data.first_loan_repaid)
+    if reasons:
+        raise DomainError(_("不符合条件：%(why)s", why="；".join(reasons)))
+    principal = parse_yuan(data.principal, field="principal") if data.principal else None
+    rate = Decimal(str(data.annual_rate)) if str(data.annual_rate).strip() else None
+    amount = amount_for(fund, principal=principal, annual_rate=rate, months=data.months)
+    application = Application(
+        fund=fund, person=person, amount_fen=to_fen(amount),
+        principal_fen=to_fen(principal) if principal else None,
+        rate_bp=int(rate * 10000) if rate is not None else None, months=data.months,
+        loan_number=data.loan_number, first_loan_repaid=data.first_loan_repaid,
+        hardship=data.hardship, household_size=data.household_size,
+        plan_score=data.plan_score, status="submitted",
+        priority=priority_of(fund, hardship=data.hardship,
+                             household_size=data.household_size, plan_score=data.plan_score),
+        note=clean_text(data.note, field="note", label=_("备注"), max_length=500))
+    try:
+        with db.session.begin_nested():
+            db.session.add(application)
+            db.session.flush()
+    except IntegrityError:
+        raise DomainError(_("此人已申请本项资金")) from None
+    return application
+
+
+def _town_code(region: Region) -> str:
+    return region.code[:9] if len(region.code) >= 9 else region.code
+
+
+def trial_allocation(*, user: User, fund: Fund, policy: str = "optimal") -> AllocationRun:
+    """Allocate the fund's remaining money among open applications; kept as a trial with
+    its inputs and every applicant's reason, for coordinators to approve from."""
+    apps = list(db.session.scalars(select(Application).where(
+        Application.fund_id == fund.id, Application.status == "submitted")
+        .order_by(Application.id)))
+    balance = fund.budget_fen - fund.reserved_fen - fund.paid_fen
+    applicants = [Applicant(id=str(a.id), region=_town_code(a.person.region),
+                            amount=to_yuan(a.amount_fen), priority=a.priority) for a in apps]
+    present = {a.region for a in applicants}
+    region_min = {code: n for code, n in (fund.region_min or {}).items() if code in present}
+    try:
+        result = allocate(applicants, to_yuan(balance), region_min, policy)
+    except InfeasibleError as e:
+        raise DomainError(_("地区最低名额无法满足：%(why)s", why=str(e))) from None
+    run = AllocationRun(fund=fund, policy=policy, created_by=user.id, inputs={
+        "balance_fen": balance, "region_min": region_min, "policy": policy,
+        "applicants": [[a.id, a.region, str(a.amount), a.priority] for a in applicants],
+    }, results={
+        "funded": list(result.funded_ids), "reasons": result.reasons,
+        "total_fen": to_fen(result.total_amount), "total_priority": result.total_priority,
+        "status": result.status,
+    })
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def cross_programme_flags(application: Application) -> list[str]:
+    """Other awards this year to the same person (by ID hash) or her household."""
+    person = application.person
+    others = select(Award, Fund).join(Fund, Fund.id == Award.fund_id).join(
+        Person, Person.id == Award.person_id).where(
+        Fund.year == application.fund.year, Award.fund_id != application.fund_id,
+        Award.status == "approved")
+    flags = []
+    if person.id_hash:
+        for award, fund in db.session.execute(others.where(Person.id_hash == person.id_hash)):
+            flags.append(_("本人今年已获%(fund)s %(amount)s 元", fund=fund.name,
+                           amount=to_yuan(award.amount_fen)))
+    if person.household:
+        for award, fund in db.session.execute(others.where(
+                Person.household == person.household, Person.id != person.id)):
+            flags.append(_("同户家庭成员今年已获%(fund)s %(amount)s 元", fund=fund.name,
+                           amount=to_yuan(award.amount_fen)))
+    return flags
