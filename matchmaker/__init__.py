@@ -97,12 +97,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from matchmaker.blueprints.admin import bp as admin_bp
     from matchmaker.blueprints.auth import bp as auth_bp
+    from matchmaker.blueprints.grants import bp as grants_bp
     from matchmaker.blueprints.main import bp as main_bp
     from matchmaker.blueprints.matching import bp as matching_bp
     from matchmaker.blueprints.registry import bp as registry_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(grants_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(registry_bp)

@@ -9,6 +9,7 @@ from flask import Flask, abort, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
+from matchmaker.models.fund import APPLICATION_STATUS_LABELS
 from matchmaker.models.match_run import PROPOSAL_STATUS_LABELS, RUN_STATUS_LABELS
 from matchmaker.models.pairing import FOLLOW_UP_LABELS, PAIRING_STATUS_LABELS
 from matchmaker.models.person import GENDER_LABELS, STATUS_LABELS
@@ -21,6 +22,7 @@ from matchmaker.models.profiles import (
 )
 from matchmaker.models.region import LEVEL_LABELS
 from matchmaker.models.user import ROLE_LABELS
+from matchmaker.services.money import to_yuan
 from matchmaker.services.privacy import mask_id_tail, mask_mobile
 
 
@@ -95,6 +97,8 @@ def init_app(app: Flask) -> None:
         donor_kind=_label(DONOR_KIND_LABELS),
         availability=_availability,
         feature=_feature,
+        yuan=lambda fen: f"{to_yuan(fen):,.2f}",
+        application_status=_label(APPLICATION_STATUS_LABELS),
         run_status=_label(RUN_STATUS_LABELS),
         proposal_status=_label(PROPOSAL_STATUS_LABELS),
         pairing_status=_label(PAIRING_STATUS_LABELS),

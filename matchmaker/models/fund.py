@@ -33,6 +33,8 @@ FUND_KIND_LABELS = {"interest_subsidy": N_("创业贷款贴息"), "material_aid"
                     "stipend": N_("春蕾助学金"), "other": N_("其他")}
 AWARD_RULES = ("standard", "interest")
 APPLICATION_STATUSES = ("submitted", "awarded", "declined", "withdrawn")
+APPLICATION_STATUS_LABELS = {"submitted": N_("待审批"), "awarded": N_("已资助"),
+                             "declined": N_("未获资助"), "withdrawn": N_("已撤回")}
 AWARD_STATUSES = ("approved", "cancelled")
 
 
@@ -94,6 +96,7 @@ class Application(Audited, Timestamps, db.Model):
 
     fund: Mapped[Fund] = relationship()
     person: Mapped[Person] = relationship()
+    awards: Mapped[list[Award]] = relationship(back_populates="application")
 
 
 class AllocationRun(Audited, Timestamps, db.Model):
@@ -132,7 +135,7 @@ class Award(Audited, Timestamps, db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     fund: Mapped[Fund] = relationship()
-    application: Mapped[Application] = relationship()
+    application: Mapped[Application] = relationship(back_populates="awards")
     person: Mapped[Person] = relationship()
 
 

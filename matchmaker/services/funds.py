@@ -264,3 +264,54 @@ def cross_programme_flags(application: Application) -> list[str]:
             flags.append(_("同户家庭成员今年已获%(fund)s %(amount)s 元", fund=fund.name,
                            amount=to_yuan(award.amount_fen)))
     return flags
+
+
+def visible_funds(user: User) -> list[Fund]:
+    """Funds of the regions the user works in, and the wider funds that contain them."""
+    rows = db.session.scalars(select(Fund).order_by(Fund.year.desc(), Fund.id))
+    return [f for f in rows if in_scope(user, f.region) or _contains_users(user, f.region)]
+
+
+def _contains_users(user: User, region: Region) -> bool:
+    return any(region.contains(r) for r in user.regions)
+
+
+def get_fund(user: User, fund_id: int, *, manage: bool = False) -> Fund:
+    from matchmaker.services.errors import Forbidden, NotFound
+
+    fund = db.session.get(Fund, fund_id)
+    if fund is None or not (in_scope(user, fund.region) or _contains_users(user, fund.region)):
+        raise NotFound(_("找不到这项资金"))
+    if manage and not in_scope(user, fund.region):
+        raise Forbidden(_("这项资金覆盖您负责范围以外的地区，只有上级协调员可以分配"))
+    return fund
+
+
+def applications_of(user: User, fund: Fund) -> list[tuple[Application, list[str]]]:
+    """Applications in the user's regions, each with its cross-programme flags."""
+    rows = db.session.scalars(select(Application).where(Application.fund_id == fund.id)
+                              .order_by(Application.priority.desc(), Application.id))
+    return [(a, cross_programme_flags(a)) for a in rows if in_scope(user, a.person.region)]
+
+
+def latest_trial(fund: Fund) -> AllocationRun | None:
+    return db.session.scalar(select(AllocationRun).where(AllocationRun.fund_id == fund.id)
+                             .order_by(AllocationRun.id.desc()).limit(1))
+
+
+def approve_trial(*, user: User, run: AllocationRun) -> tuple[int, list[str]]:
+    """Approve every funded applicant of a trial; each either gets her award or a reason."""
+    from matchmaker.services import ledger
+
+    done, refused = 0, []
+    for app_id in run.results.get("funded", []):
+        application = db.session.get(Application, int(app_id))
+        if application is None or application.status != "submitted" \
+                or not in_scope(user, application.person.region):
+            continue
+        try:
+            ledger.approve_award(user=user, application=application)
+            done += 1
+        except DomainError as e:
+            refused.append(f"{application.person.name}：{e.message}")
+    return done, refused

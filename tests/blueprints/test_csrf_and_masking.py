@@ -18,7 +18,8 @@ def post_routes(app) -> list[str]:
         if "POST" not in rule.methods:
             continue
         url = rule.rule.replace("<int:person_id>", "1").replace("<slug>", "mentors")
-        for arg in ("user_id", "programme_id", "run_id", "proposal_id", "pairing_id"):
+        for arg in ("user_id", "programme_id", "run_id", "proposal_id", "pairing_id",
+                    "fund_id", "award_id"):
             url = url.replace(f"<int:{arg}>", "1")
         url = url.replace("<kind>", "mentor")
         assert "<" not in url, f"add a sample value for {rule.rule}"

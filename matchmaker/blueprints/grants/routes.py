@@ -1,0 +1,106 @@
+"""Grant funds in the browser: applications, trial allocations, approval, payment, export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matchmaker.blueprints.grants import bp
+from matchmaker.blueprints.helpers import roles_required
+from matchmaker.extensions import db
+from matchmaker.models import AllocationRun, Award
+from matchmaker.services import exports, funds, ledger
+from matchmaker.services.errors import DomainError, Forbidden, NotFound
+from matchmaker.services.money import parse_yuan, to_fen
+from matchmaker.services.scope import in_scope
+
+STAFF = ("admin", "coordinator")
+
+
+def _fund(fund_id: int, manage: bool = False):
+    try:
+        return funds.get_fund(current_user, fund_id, manage=manage)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def fund_index():
+    return render_template("grants/funds.html", funds=funds.visible_funds(current_user))
+
+
+@bp.get("/<int:fund_id>")
+@roles_required(*STAFF)
+def fund_detail(fund_id: int):
+    fund = _fund(fund_id)
+    return render_template("grants/fund.html", fund=fund,
+                           applications=funds.applications_of(current_user, fund),
+                           trial=funds.latest_trial(fund), balance=ledger.balance_fen(fund))
+
+
+@bp.post("/<int:fund_id>/trials")
+@roles_required(*STAFF)
+def fund_trial(fund_id: int):
+    fund = _fund(fund_id, manage=True)
+    policy = request.form.get("policy", "optimal")
+    if policy not in ("optimal", "ranked"):
+        abort(400)
+    try:
+        funds.trial_allocation(user=current_user, fund=fund, policy=policy)
+    except DomainError as e:
+        flash(e.message, "error")
+    else:
+        flash(_("已完成试分配，请核对后批准"), "success")
+    return redirect(url_for(".fund_detail", fund_id=fund.id))
+
+
+@bp.post("/trials/<int:run_id>/approve")
+@roles_required(*STAFF)
+def trial_approve(run_id: int):
+    run = db.session.get(AllocationRun, run_id) or abort(404)
+    _fund(run.fund_id, manage=True)
+    done, refused = funds.approve_trial(user=current_user, run=run)
+    flash(_("已批准 %(n)s 项资助", n=done), "success")
+    for line in refused[:10]:
+        flash(line, "error")
+    return redirect(url_for(".fund_detail", fund_id=run.fund_id))
+
+
+@bp.route("/awards/<int:award_id>/pay", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def award_pay(award_id: int):
+    award = db.session.get(Award, award_id) or abort(404)
+    fund = _fund(award.fund_id)
+    if not in_scope(current_user, award.person.region):
+        abort(404)
+    if request.method == "POST":
+        try:
+            amount = parse_yuan(request.form.get("amount", ""))
+            ledger.disburse(user=current_user, award=award, amount_fen=to_fen(amount),
+                            paid_on=date.today(), idempotency_key=request.form.get("key", ""))
+        except DomainError as e:
+            flash(e.message, "error")
+        else:
+            flash(_("已发放 %(amount)s 元", amount=amount), "success")
+            return redirect(url_for(".fund_detail", fund_id=fund.id))
+    # A fresh key per form: a double click or a resubmitted page pays once.
+    return render_template("grants/pay.html", award=award, fund=fund, key=uuid.uuid4().hex)
+
+
+@bp.get("/<int:fund_id>/ledger.xlsx")
+@roles_required(*STAFF)
+def fund_export(fund_id: int):
+    fund = _fund(fund_id, manage=True)
+    data = exports.fund_ledger_xlsx(fund=fund)
+    from io import BytesIO
+
+    return send_file(BytesIO(data), as_attachment=True, download_name=f"fund-{fund.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument."
+                              "spreadsheetml.sheet")
