@@ -315,3 +315,22 @@ def approve_trial(*, user: User, run: AllocationRun) -> tuple[int, list[str]]:
         except DomainError as e:
             refused.append(f"{application.person.name}：{e.message}")
     return done, refused
+
+
+def candidates(user: User, fund: Fund) -> list[Person]:
+    """People who may apply to the fund, in the user's regions, without an application."""
+    rules = fund.eligibility or {}
+    if rules.get("pool") == "spring_bud":
+        stmt = select(Person).join(SpringBudProfile, SpringBudProfile.person_id == Person.id)
+    elif rules.get("pool") == "mentee":
+        stmt = select(Person).join(MenteeProfile, MenteeProfile.person_id == Person.id)
+        if rules.get("kinds"):
+            stmt = stmt.where(MenteeProfile.kind.in_(rules["kinds"]))
+    else:
+        stmt = select(Person)
+    applied = select(Application.person_id).where(Application.fund_id == fund.id)
+    stmt = (stmt.join(Region, Region.id == Person.region_id)
+            .where(Person.status == "active", Person.id.not_in(applied),
+                   Region.path.startswith(fund.region.path, autoescape=True))
+            .order_by(Region.path, Person.name).limit(2000))
+    return [p for p in db.session.scalars(stmt) if in_scope(user, p.region)]

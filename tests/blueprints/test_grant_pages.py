@@ -81,3 +81,29 @@ def test_other_roles_are_refused(client, as_role, city_fund, role):
     as_role(role)
     assert client.get("/funds/").status_code == 403
     assert client.get(f"/funds/{city_fund}").status_code == 403
+
+
+def test_create_an_interest_fund_and_an_application(client, session, as_role, city_fund):
+    as_role("coordinator")
+    base = {"csrf_token": csrf_token(client), "name": "巾帼创业贷款贴息", "year": "2026",
+            "kind": "interest_subsidy", "region": "330481", "budget": "500,000",
+            "rule": "interest", "subsidy_share": "0.5", "cap": "6000", "pool": "mentee",
+            "kinds": ["poor_mother"], "min_hardship": "0", "region_min": "330481101 1"}
+    bad = client.post("/funds/new", data={**base, "budget": "12.345"})
+    assert bad.status_code == 422 and "两位小数" in bad.get_data(as_text=True)
+    resp = client.post("/funds/new", data=base)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-1500:]
+    fund = session.scalar(select(Fund).where(Fund.name == "巾帼创业贷款贴息"))
+    assert fund.budget_fen == 50_000_000 and fund.region_min == {"330481101": 1}
+
+    form = client.get(f"/funds/{fund.id}/applications/new").get_data(as_text=True)
+    person_id = re.search(r'<option value="(\d+)">母亲0', form)[1]
+    app_data = {"csrf_token": csrf_token(client), "person_id": person_id, "hardship": "4",
+                "household_size": "3", "plan_score": "4", "principal": "100000",
+                "annual_rate": "0.0435", "months": "24", "loan_number": "2"}
+    refused = client.post(f"/funds/{fund.id}/applications/new", data=app_data)
+    assert refused.status_code == 422 and "还清" in refused.get_data(as_text=True)
+    app_data["first_loan_repaid"] = "y"
+    assert client.post(f"/funds/{fund.id}/applications/new", data=app_data).status_code == 302
+    page = client.get(f"/funds/{fund.id}").get_data(as_text=True)
+    assert "4,350.00" in page  # 100000 × 4.35% × 2 years × 50%

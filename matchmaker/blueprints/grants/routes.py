@@ -9,14 +9,16 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.grants import bp
+from matchmaker.blueprints.grants.forms import ApplicationForm, FundForm
 from matchmaker.blueprints.helpers import roles_required
 from matchmaker.extensions import db
 from matchmaker.models import AllocationRun, Award
 from matchmaker.services import exports, funds, ledger
 from matchmaker.services.errors import DomainError, Forbidden, NotFound
 from matchmaker.services.money import parse_yuan, to_fen
-from matchmaker.services.scope import in_scope
+from matchmaker.services.scope import assignable_regions, in_scope
 
 STAFF = ("admin", "coordinator")
 
@@ -34,6 +36,59 @@ def _fund(fund_id: int, manage: bool = False):
 @roles_required(*STAFF)
 def fund_index():
     return render_template("grants/funds.html", funds=funds.visible_funds(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def fund_new():
+    form = FundForm()
+    form.region.choices = choices((r.code, r.full_name) for r in
+                                  assignable_regions(current_user) if r.level != "village")
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                fund = funds.create_fund(user=current_user, data=funds.FundInput(
+                    name=form.name.data, year=form.year.data, kind=form.kind.data,
+                    region_code=form.region.data, budget=form.budget.data or "",
+                    rule=form.rule.data, standard=form.standard.data or "",
+                    subsidy_share=form.subsidy_share.data or "", cap=form.cap.data or "",
+                    eligibility={"pool": form.pool.data, "kinds": form.kinds.data or [],
+                                 "min_hardship": form.min_hardship.data or 0},
+                    region_min=form.region_min_dict(), description=form.description.data))
+        except DomainError as e:
+            show_error(form, e)
+        else:
+            flash(_("已创建专项资金"), "success")
+            return redirect(url_for(".fund_detail", fund_id=fund.id))
+    return render_template("grants/fund_form.html", form=form), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:fund_id>/applications/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def application_new(fund_id: int):
+    fund = _fund(fund_id)
+    form = ApplicationForm()
+    people = funds.candidates(current_user, fund)
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                funds.submit_application(user=current_user, fund=fund, data=funds.ApplicationInput(
+                    person_id=request.form.get("person_id", type=int) or 0,
+                    hardship=form.hardship.data, household_size=form.household_size.data,
+                    plan_score=form.plan_score.data, principal=form.principal.data or "",
+                    annual_rate=form.annual_rate.data or "", months=form.months.data,
+                    loan_number=form.loan_number.data,
+                    first_loan_repaid=form.first_loan_repaid.data, note=form.note.data or ""))
+        except DomainError as e:
+            show_error(form, e)
+            if e.field is None or e.field == "person_id":
+                flash(e.message, "error")
+        else:
+            flash(_("已登记申请"), "success")
+            return redirect(url_for(".fund_detail", fund_id=fund.id))
+    return render_template("grants/application_form.html", form=form, fund=fund,
+                           people=people), 422 if request.method == "POST" else 200
 
 
 @bp.get("/<int:fund_id>")
