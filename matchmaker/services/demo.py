@@ -146,6 +146,54 @@ def _seed_programmes(regions: dict[str, Region], result: SeedResult) -> None:
         result.add("programmes", made)
 
 
+def _seed_funds(regions: dict[str, Region], result: SeedResult) -> None:
+    """Three real kinds of fund, each asked for more than it holds, so allocation matters."""
+    import random
+    from decimal import Decimal
+
+    from matchmaker.models import Fund, MenteeProfile, SpringBudProfile
+    from matchmaker.services import funds
+
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    city = next(r for r in regions.values() if r.level == "city")
+    towns = sorted(r.code for r in regions.values() if r.level == "town")
+    rng = random.Random(20261129)
+    specs = [
+        ("2026 巾帼创业贷款贴息", "interest_subsidy", "500000", "interest",
+         {"pool": "mentee", "kinds": ["rural", "poor_mother"]}, {t: 2 for t in towns}),
+        ("2026 助推贫困母亲创业帮扶资金", "material_aid", "200000", "standard",
+         {"pool": "mentee", "kinds": ["poor_mother"], "min_hardship": 3}, {}),
+        ("2026 春蕾计划助学金", "stipend", "20000", "standard", {"pool": "spring_bud"}, {}),
+    ]
+    for name, kind, budget, rule, eligibility, region_min in specs:
+        if db.session.scalar(select(Fund.id).where(Fund.name == name)):
+            continue
+        fund = funds.create_fund(user=admin, data=funds.FundInput(
+            name=name, year=2026, kind=kind, region_code=city.code, budget=budget, rule=rule,
+            standard="4000" if kind == "material_aid" else "500",
+            subsidy_share="0.5", cap="6000", eligibility=eligibility, region_min=region_min))
+        result.add("funds")
+        if eligibility["pool"] == "spring_bud":
+            people = [(p.person, 4) for p in db.session.scalars(
+                select(SpringBudProfile).order_by(SpringBudProfile.id))]
+        else:
+            people = [(p.person, p.hardship) for p in db.session.scalars(
+                select(MenteeProfile).where(MenteeProfile.kind.in_(eligibility["kinds"]))
+                .order_by(MenteeProfile.id))]
+        for person, hardship in people:
+            if hardship < eligibility.get("min_hardship", 0):
+                continue
+            loan = {}
+            if rule == "interest":
+                loan = {"principal": str(rng.choice(range(50_000, 300_001, 10_000))),
+                        "annual_rate": str(Decimal("0.0435")), "months": rng.choice([12, 24]),
+                        "loan_number": 1}
+            funds.submit_application(user=admin, fund=fund, data=funds.ApplicationInput(
+                person_id=person.id, hardship=hardship, household_size=rng.randint(2, 6),
+                plan_score=rng.randint(1, 5), **loan))
+            result.add("applications")
+
+
 def seed_demo() -> SeedResult:
     """Create whatever part of the demo data is missing; flush, never commit."""
     result = SeedResult()
@@ -153,5 +201,6 @@ def seed_demo() -> SeedResult:
     firsts = _seed_people(regions, result)
     _seed_accounts(regions, firsts, result)
     _seed_programmes(regions, result)
+    _seed_funds(regions, result)
     db.session.flush()
     return result

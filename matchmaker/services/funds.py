@@ -227,14 +227,22 @@ def trial_allocation(*, user: User, fund: Fund, policy: str = "optimal") -> Allo
     balance = fund.budget_fen - fund.reserved_fen - fund.paid_fen
     applicants = [Applicant(id=str(a.id), region=_town_code(a.person.region),
                             amount=to_yuan(a.amount_fen), priority=a.priority) for a in apps]
-    present = {a.region for a in applicants}
-    region_min = {code: n for code, n in (fund.region_min or {}).items() if code in present}
+    # A town's minimum is a quota for those who apply: where fewer apply, all of them are
+    # the minimum (the shortfall is recorded with the run).
+    count: dict[str, int] = {}
+    for a in applicants:
+        count[a.region] = count.get(a.region, 0) + 1
+    wanted = fund.region_min or {}
+    region_min = {code: min(n, count[code]) for code, n in wanted.items() if code in count}
+    short = {code: n - region_min.get(code, 0) for code, n in wanted.items()
+             if region_min.get(code, 0) < n}
     try:
         result = allocate(applicants, to_yuan(balance), region_min, policy)
     except InfeasibleError as e:
         raise DomainError(_("地区最低名额无法满足：%(why)s", why=str(e))) from None
     run = AllocationRun(fund=fund, policy=policy, created_by=user.id, inputs={
         "balance_fen": balance, "region_min": region_min, "policy": policy,
+        "region_min_short": short,
         "applicants": [[a.id, a.region, str(a.amount), a.priority] for a in applicants],
     }, results={
         "funded": list(result.funded_ids), "reasons": result.reasons,

@@ -100,3 +100,15 @@ def test_cross_programme_flags(app_ctx, fund_world):
     flags = funds.cross_programme_flags(a2)
     assert flags and "同户" in flags[0] and "1000.00" in flags[0]
     assert app_ctx.scalar(select(Person).where(Person.id == mother.id)).household == "户42"
+
+
+def test_a_minimum_larger_than_the_applicants_funds_them_all(app_ctx, fund_world):
+    admin, people = fund_world
+    fund = funds.create_fund(user=admin, data=funds.FundInput(
+        name="帮扶", year=2026, kind="material_aid", region_code="330481", budget="9000",
+        rule="standard", standard="3000", region_min={"330481101": 5}))
+    apps = [funds.submit_application(user=admin, fund=fund, data=funds.ApplicationInput(
+        person_id=p.id, hardship=h)) for p, h in zip(people, (5, 4, 1, 1), strict=True)]
+    run = funds.trial_allocation(user=admin, fund=fund)
+    assert {str(apps[2].id), str(apps[3].id)} <= set(run.results["funded"])
+    assert run.inputs["region_min_short"] == {"330481101": 3}
