@@ -93,6 +93,10 @@ class Application(Audited, Timestamps, db.Model):
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[str] = mapped_column(String(12), default="submitted")
     note: Mapped[str] = mapped_column(Text, default="")
+    # A multi-year subsidy: {"2026": fen, "2027": fen, …}. Each year's share is charged to
+    # that year's fund; this application's amount is its own year's share.
+    schedule: Mapped[dict] = mapped_column(JSON, default=dict)
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
 
     fund: Mapped[Fund] = relationship()
     person: Mapped[Person] = relationship()

@@ -105,8 +105,22 @@ def _region_min(region: Region, raw: dict) -> dict[str, int]:
     return out
 
 
-def amount_for(fund: Fund, *, principal: Decimal | None = None, annual_rate: Decimal | None = None,
-               months: int | None = None) -> Decimal:
+def schedule_for(fund: Fund, *, principal: Decimal, annual_rate: Decimal,
+                 months: int) -> dict[str, int]:
+    """A loan subsidised over several years, split by year from the fund's year: twelve
+    months at most in each, each year's share rounded to the fen (the cap applies per
+    year). {"2026": fen, "2027": fen, …}"""
+    out, year, left = {}, fund.year, months
+    while left > 0:
+        m = min(12, left)
+        out[str(year)] = to_fen(amount_for(fund, principal=principal, annual_rate=annual_rate,
+                                           months=m))
+        year, left = year + 1, left - m
+    return out
+
+
+def amount_for(fund: Fund, *, principal: Decimal | None = None,
+               annual_rate: Decimal | None = None, months: int | None = None) -> Decimal:
     """The award the rule gives: a standard sum, or principal × rate × months / 12 × share,
     rounded to the fen and capped."""
     if fund.rule == "standard":
@@ -194,9 +208,18 @@ def submit_application(*, user: User, fund: Fund, data: ApplicationInput) -> App
         raise DomainError(_("不符合条件：%(why)s", why="；".join(reasons)))
     principal = parse_yuan(data.principal, field="principal") if data.principal else None
     rate = Decimal(str(data.annual_rate)) if str(data.annual_rate).strip() else None
-    amount = amount_for(fund, principal=principal, annual_rate=rate, months=data.months)
+    if fund.rule == "interest" and principal is not None and rate is not None \
+            and data.months and data.months > 12:
+        if not 0 < data.months <= 48:
+            raise DomainError(_("贴息月数应在 1 到 48 之间"), field="months")
+        schedule = schedule_for(fund, principal=principal, annual_rate=rate,
+                                months=data.months)
+        amount_fen = schedule[str(fund.year)]
+    else:
+        amount = amount_for(fund, principal=principal, annual_rate=rate, months=data.months)
+        schedule, amount_fen = {str(fund.year): to_fen(amount)}, to_fen(amount)
     application = Application(
-        fund=fund, person=person, amount_fen=to_fen(amount),
+        fund=fund, person=person, amount_fen=amount_fen, schedule=schedule,
         principal_fen=to_fen(principal) if principal else None,
         rate_bp=int(rate * 10000) if rate is not None else None, months=data.months,
         loan_number=data.loan_number, first_loan_repaid=data.first_loan_repaid,
@@ -342,3 +365,40 @@ def candidates(user: User, fund: Fund) -> list[Person]:
                    Region.path.startswith(fund.region.path, autoescape=True))
             .order_by(Region.path, Person.name).limit(2000))
     return [p for p in db.session.scalars(stmt) if in_scope(user, p.region)]
+
+
+def carry_forward(*, user: User, fund: Fund) -> tuple[int, list[str]]:
+    """Charge this year's shares of earlier years' multi-year subsidies to this fund: each
+    becomes an application and an award here, reserved against this year's budget (a
+    commitment made before comes first). Returns how many, and any that did not fit."""
+    from matchmaker.services import ledger
+
+    earlier = db.session.scalars(
+        select(Application).join(Fund, Fund.id == Application.fund_id)
+        .join(Award, Award.application_id == Application.id)
+        .where(Fund.kind == fund.kind, Fund.year < fund.year, Fund.region_id == fund.region_id,
+               Award.status == "approved").order_by(Application.id))
+    done, refused = 0, []
+    for origin in earlier:
+        share = (origin.schedule or {}).get(str(fund.year))
+        if not share:
+            continue
+        exists = db.session.scalar(select(Application.id).where(
+            Application.fund_id == fund.id, Application.person_id == origin.person_id))
+        if exists is not None:
+            continue
+        application = Application(
+            fund=fund, person_id=origin.person_id, amount_fen=share,
+            schedule=origin.schedule, carried_from_id=origin.id, hardship=origin.hardship,
+            household_size=origin.household_size, plan_score=origin.plan_score,
+            principal_fen=origin.principal_fen, rate_bp=origin.rate_bp, months=origin.months,
+            loan_number=origin.loan_number, priority=origin.priority, status="submitted",
+            note=_("承接 %(year)s 年的多年贴息", year=origin.fund.year))
+        db.session.add(application)
+        db.session.flush()
+        try:
+            ledger.approve_award(user=user, application=application)
+            done += 1
+        except DomainError as e:
+            refused.append(f"{origin.person.name}：{e.message}")
+    return done, refused

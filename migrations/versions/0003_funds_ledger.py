@@ -79,12 +79,15 @@ def upgrade():
     sa.Column('priority', sa.Float(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('schedule', sa.JSON(), nullable=False),
+    sa.Column('carried_from_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('submitted', 'awarded', 'declined', 'withdrawn')", name=op.f('ck_application_status')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_application_amount')),
     sa.ForeignKeyConstraint(['fund_id'], ['fund.id'], name=op.f('fk_application_fund_id_fund')),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_application_person_id_person')),
+    sa.ForeignKeyConstraint(['carried_from_id'], ['application.id'], name=op.f('fk_application_carried_from_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application')),
     sa.UniqueConstraint('fund_id', 'person_id', name='uq_application_fund_person')
     )

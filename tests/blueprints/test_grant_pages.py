@@ -106,4 +106,4 @@ def test_create_an_interest_fund_and_an_application(client, session, as_role, ci
     app_data["first_loan_repaid"] = "y"
     assert client.post(f"/funds/{fund.id}/applications/new", data=app_data).status_code == 302
     page = client.get(f"/funds/{fund.id}").get_data(as_text=True)
-    assert "4,350.00" in page  # 100000 × 4.35% × 2 years × 50%
+    assert "2,175.00" in page  # this year's share: 100000 × 4.35% × 1 year × 50%

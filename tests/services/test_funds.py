@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from matchmaker.models import MenteeProfile, Person
+from matchmaker.models import Fund, MenteeProfile, Person
 from matchmaker.services import funds, ledger
 from matchmaker.services.errors import DomainError
 
@@ -112,3 +112,29 @@ def test_a_minimum_larger_than_the_applicants_funds_them_all(app_ctx, fund_world
     run = funds.trial_allocation(user=admin, fund=fund)
     assert {str(apps[2].id), str(apps[3].id)} <= set(run.results["funded"])
     assert run.inputs["region_min_short"] == {"330481101": 3}
+
+
+def test_a_multi_year_subsidy_charges_each_year_to_that_years_fund(app_ctx, fund_world):
+    admin, people = fund_world
+    spec = {"kind": "interest_subsidy", "region_code": "330481", "rule": "interest",
+            "subsidy_share": "0.5"}
+    fund26 = funds.create_fund(user=admin, data=funds.FundInput(
+        name="贴息2026", year=2026, budget="5000", **spec))
+    app = funds.submit_application(user=admin, fund=fund26, data=funds.ApplicationInput(
+        person_id=people[0].id, hardship=5, principal="100000", annual_rate="0.0435",
+        months=30))
+    # 30 months: 12 + 12 + 6, each half of 4.35% interest on 100,000
+    assert app.schedule == {"2026": 217500, "2027": 217500, "2028": 108750}
+    assert app.amount_fen == 217500
+    ledger.approve_award(user=admin, application=app)
+    assert app_ctx.get(Fund, fund26.id).reserved_fen == 217500  # not the whole 5,437.50
+
+    fund27 = funds.create_fund(user=admin, data=funds.FundInput(
+        name="贴息2027", year=2027, budget="3000", **spec))
+    assert funds.carry_forward(user=admin, fund=fund27) == (1, [])
+    assert app_ctx.get(Fund, fund27.id).reserved_fen == 217500
+    assert funds.carry_forward(user=admin, fund=fund27) == (0, [])  # once only
+    fund28 = funds.create_fund(user=admin, data=funds.FundInput(
+        name="贴息2028", year=2028, budget="100", **spec))
+    done, refused = funds.carry_forward(user=admin, fund=fund28)
+    assert done == 0 and "余额不足" in refused[0]  # a commitment the budget cannot hold

@@ -116,6 +116,17 @@ def fund_trial(fund_id: int):
     return redirect(url_for(".fund_detail", fund_id=fund.id))
 
 
+@bp.post("/<int:fund_id>/carry-forward")
+@roles_required(*STAFF)
+def fund_carry_forward(fund_id: int):
+    fund = _fund(fund_id, manage=True)
+    done, refused = funds.carry_forward(user=current_user, fund=fund)
+    flash(_("已承接往年多年贴息 %(n)s 项", n=done), "success")
+    for line in refused[:10]:
+        flash(line, "error")
+    return redirect(url_for(".fund_detail", fund_id=fund.id))
+
+
 @bp.post("/trials/<int:run_id>/approve")
 @roles_required(*STAFF)
 def trial_approve(run_id: int):
