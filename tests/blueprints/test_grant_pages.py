@@ -88,13 +88,15 @@ def test_create_an_interest_fund_and_an_application(client, session, as_role, ci
     base = {"csrf_token": csrf_token(client), "name": "巾帼创业贷款贴息", "year": "2026",
             "kind": "interest_subsidy", "region": "330481", "budget": "500,000",
             "rule": "interest", "subsidy_share": "0.5", "cap": "6000", "pool": "mentee",
-            "kinds": ["poor_mother"], "min_hardship": "0", "region_min": "330481101 1"}
+            "kinds": ["poor_mother"], "min_hardship": "0", "region_min": "330481101 1",
+            "w_hardship": "0.6", "w_household": "0.1", "w_plan": "0.3"}
     bad = client.post("/funds/new", data={**base, "budget": "12.345"})
     assert bad.status_code == 422 and "两位小数" in bad.get_data(as_text=True)
     resp = client.post("/funds/new", data=base)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-1500:]
     fund = session.scalar(select(Fund).where(Fund.name == "巾帼创业贷款贴息"))
     assert fund.budget_fen == 50_000_000 and fund.region_min == {"330481101": 1}
+    assert fund.priority_weights == {"hardship": 0.6, "household": 0.1, "plan": 0.3}
 
     form = client.get(f"/funds/{fund.id}/applications/new").get_data(as_text=True)
     person_id = re.search(r'<option value="(\d+)">母亲0', form)[1]

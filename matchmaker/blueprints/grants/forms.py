@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FloatField,
     IntegerField,
     SelectField,
     StringField,
@@ -34,7 +35,17 @@ class FundForm(FlaskForm):
                                 validators=[Optional(), NumberRange(0, 5)])
     region_min = TextAreaField(_l("地区最低名额"), description=_l(
         "每行一个：镇（街道）代码 人数，如 330481101 2"))
+    w_hardship = FloatField(_l("优先级权重：困难程度"), default=0.5,
+                            validators=[InputRequired(NUMBER), NumberRange(0, 10)])
+    w_household = FloatField(_l("优先级权重：家庭人口"), default=0.2,
+                             validators=[InputRequired(NUMBER), NumberRange(0, 10)])
+    w_plan = FloatField(_l("优先级权重：创业计划"), default=0.3,
+                        validators=[InputRequired(NUMBER), NumberRange(0, 10)])
     description = TextAreaField(_l("说明"), validators=[SafeText("说明", 1000)])
+
+    def priority_weights(self) -> dict[str, float]:
+        return {"hardship": self.w_hardship.data, "household": self.w_household.data,
+                "plan": self.w_plan.data}
 
     def region_min_dict(self) -> dict[str, int]:
         out = {}

@@ -54,7 +54,8 @@ def fund_new():
                     subsidy_share=form.subsidy_share.data or "", cap=form.cap.data or "",
                     eligibility={"pool": form.pool.data, "kinds": form.kinds.data or [],
                                  "min_hardship": form.min_hardship.data or 0},
-                    region_min=form.region_min_dict(), description=form.description.data))
+                    region_min=form.region_min_dict(), description=form.description.data,
+                    priority_weights=form.priority_weights()))
         except DomainError as e:
             show_error(form, e)
         else:
