@@ -64,6 +64,10 @@ def test_trial_approve_pay_once_and_export(client, session, as_role, city_fund):
     assert resp.status_code == 200
     wb = load_workbook(BytesIO(resp.data))
     assert wb.worksheets[1]["D2"].value == 1000.5
+    later = client.get(f"/funds/{city_fund}/ledger.xlsx?start=2099-01-01")
+    assert load_workbook(BytesIO(later.data)).worksheets[1]["D2"].value is None  # period
+    bad = client.get(f"/funds/{city_fund}/ledger.xlsx?start=昨天")
+    assert bad.status_code == 302
 
 
 def test_town_coordinator_cannot_allocate_a_city_fund(client, as_role, city_fund):

@@ -19,6 +19,7 @@ from matchmaker.services import exports, funds, ledger
 from matchmaker.services.errors import DomainError, Forbidden, NotFound
 from matchmaker.services.money import parse_yuan, to_fen
 from matchmaker.services.scope import assignable_regions, in_scope
+from matchmaker.services.validation import parse_date
 
 STAFF = ("admin", "coordinator")
 
@@ -165,7 +166,14 @@ def award_pay(award_id: int):
 @roles_required(*STAFF)
 def fund_export(fund_id: int):
     fund = _fund(fund_id, manage=True)
-    data = exports.fund_ledger_xlsx(fund=fund)
+    try:
+        start = parse_date(request.args["start"], field="start") if request.args.get("start") \
+            else None
+        end = parse_date(request.args["end"], field="end") if request.args.get("end") else None
+    except DomainError as e:
+        flash(e.message, "error")
+        return redirect(url_for(".fund_detail", fund_id=fund.id))
+    data = exports.fund_ledger_xlsx(fund=fund, start=start, end=end)
     from io import BytesIO
 
     return send_file(BytesIO(data), as_attachment=True, download_name=f"fund-{fund.id}.xlsx",
