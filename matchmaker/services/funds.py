@@ -402,3 +402,23 @@ def carry_forward(*, user: User, fund: Fund) -> tuple[int, list[str]]:
         except DomainError as e:
             refused.append(f"{origin.person.name}：{e.message}")
     return done, refused
+
+
+def update_fund(*, fund: Fund, name: str, description: str, budget: str) -> None:
+    """Rename or re-budget a fund; the budget never drops below what is already reserved
+    and paid (checked in the same UPDATE that sets it)."""
+    from sqlalchemy import update
+
+    new_fen = to_fen(parse_yuan(budget, field="budget", allow_zero=True))
+    done = db.session.execute(
+        update(Fund).where(Fund.id == fund.id, Fund.reserved_fen + Fund.paid_fen <= new_fen)
+        .values(budget_fen=new_fen,
+                name=clean_text(name, field="name", label=_("名称"), max_length=100,
+                                required=True),
+                description=clean_text(description, field="description", label=_("说明"),
+                                       max_length=1000))
+        .execution_options(synchronize_session=False))
+    db.session.expire(fund)
+    if done.rowcount != 1:
+        raise DomainError(_("预算不能少于已预留和已发放的合计 %(n)s 元",
+                            n=to_yuan(fund.reserved_fen + fund.paid_fen)), field="budget")

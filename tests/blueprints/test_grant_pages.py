@@ -113,3 +113,21 @@ def test_create_an_interest_fund_and_an_application(client, session, as_role, ci
     assert client.post(f"/funds/{fund.id}/applications/new", data=app_data).status_code == 302
     page = client.get(f"/funds/{fund.id}").get_data(as_text=True)
     assert "2,175.00" in page  # this year's share: 100000 × 4.35% × 1 year × 50%
+
+
+def test_budget_cannot_drop_below_what_is_committed(client, session, as_role, city_fund):
+    as_role("coordinator")
+    client.post(f"/funds/{city_fund}/trials", data={"csrf_token": csrf_token(client),
+                                                    "policy": "optimal"})
+    run_id = int(re.search(r"/funds/trials/(\d+)/approve",
+                           client.get(f"/funds/{city_fund}").get_data(as_text=True))[1])
+    client.post(f"/funds/trials/{run_id}/approve", data={"csrf_token": csrf_token(client)})
+    assert "贫困母亲帮扶" in client.get(f"/funds/{city_fund}/edit").get_data(as_text=True)
+    low = client.post(f"/funds/{city_fund}/edit", data={
+        "csrf_token": csrf_token(client), "name": "贫困母亲帮扶", "budget": "5999.99"})
+    assert low.status_code == 422 and "不能少于" in low.get_data(as_text=True)
+    ok = client.post(f"/funds/{city_fund}/edit", data={
+        "csrf_token": csrf_token(client), "name": "贫困母亲帮扶（追加）", "budget": "9000"})
+    assert ok.status_code == 302
+    fund = session.get(Fund, city_fund)
+    assert (fund.budget_fen, fund.name) == (900000, "贫困母亲帮扶（追加）")

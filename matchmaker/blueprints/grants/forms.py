@@ -69,3 +69,9 @@ class ApplicationForm(FlaskForm):
     loan_number = IntegerField(_l("第几笔贷款"), validators=[Optional(), NumberRange(1, 5)])
     first_loan_repaid = BooleanField(_l("第一笔贷款已还清"))
     note = TextAreaField(_l("备注"), validators=[SafeText("备注", 500)])
+
+
+class FundEditForm(FlaskForm):
+    name = StringField(_l("名称"), validators=[SafeText("名称", 100, required=True)])
+    budget = StringField(_l("预算（元）"))
+    description = TextAreaField(_l("说明"), validators=[SafeText("说明", 1000)])

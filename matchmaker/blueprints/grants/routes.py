@@ -11,13 +11,13 @@ from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.grants import bp
-from matchmaker.blueprints.grants.forms import ApplicationForm, FundForm
+from matchmaker.blueprints.grants.forms import ApplicationForm, FundEditForm, FundForm
 from matchmaker.blueprints.helpers import roles_required
 from matchmaker.extensions import db
 from matchmaker.models import AllocationRun, Award
 from matchmaker.services import exports, funds, ledger
 from matchmaker.services.errors import DomainError, Forbidden, NotFound
-from matchmaker.services.money import parse_yuan, to_fen
+from matchmaker.services.money import parse_yuan, to_fen, to_yuan
 from matchmaker.services.scope import assignable_regions, in_scope
 from matchmaker.services.validation import parse_date
 
@@ -63,6 +63,29 @@ def fund_new():
             flash(_("已创建专项资金"), "success")
             return redirect(url_for(".fund_detail", fund_id=fund.id))
     return render_template("grants/fund_form.html", form=form), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:fund_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def fund_edit(fund_id: int):
+    fund = _fund(fund_id, manage=True)
+    form = FundEditForm()
+    if request.method == "GET":
+        form.name.data, form.description.data = fund.name, fund.description
+        form.budget.data = str(to_yuan(fund.budget_fen))
+    elif form.validate():
+        try:
+            with db.session.begin_nested():
+                funds.update_fund(fund=fund, name=form.name.data,
+                                  description=form.description.data or "",
+                                  budget=form.budget.data or "")
+        except DomainError as e:
+            show_error(form, e)
+        else:
+            flash(_("已保存"), "success")
+            return redirect(url_for(".fund_detail", fund_id=fund.id))
+    return render_template("grants/fund_form.html", form=form, fund=fund), \
         422 if request.method == "POST" else 200
 
 
