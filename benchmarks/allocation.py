@@ -30,8 +30,9 @@ from decimal import Decimal
 import numpy as np
 import scipy
 
-from matchmaker.matching import allocation
 from matchmaker.matching.allocation import Applicant, allocate
+from matchmaker.matching.allocation_exact import _solve_optimal
+from matchmaker.matching.allocation_model import _build_problem
 
 STRAY = "transformNewIntegerFeasibleSolution"
 
@@ -95,9 +96,9 @@ def run(name: str, n: int, n_regions: int, seed: int, decimals: int) -> None:
     stray = [0]
     with stdout_lines(stray):
         optimal, t_opt = timed(lambda: allocate(applicants, budget, region_min, explain_top_k=0))
-        problem = allocation._build_problem(applicants, budget, region_min)
-        detail, t_core = timed(lambda: allocation._solve_optimal(problem))
-        plain, t_plain = timed(lambda: allocation._solve_optimal(problem, reduce=False))
+        problem = _build_problem(applicants, budget, region_min)
+        detail, t_core = timed(lambda: _solve_optimal(problem))
+        plain, t_plain = timed(lambda: _solve_optimal(problem, reduce=False))
         explained, t_expl = timed(lambda: allocate(applicants, budget, region_min))
         ranked, t_rank = timed(lambda: allocate(applicants, budget, region_min, "ranked"))
     assert plain is not None and detail is not None

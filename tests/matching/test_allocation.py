@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import OptimizeResult
 
-from matchmaker.matching import allocation
+from matchmaker.matching import allocation_exact
 from matchmaker.matching.allocation import (
     FUNDED_REASON,
     AllocationError,
@@ -210,7 +210,7 @@ def test_every_solver_path_matches_brute_force(case, path):
     patches, proof = SOLVER_PATHS[path]
     with contextlib.ExitStack() as stack:
         for name, value in patches.items():
-            stack.enter_context(mock.patch.object(allocation, name, value))
+            stack.enter_context(mock.patch.object(allocation_exact, name, value))
         result = allocate(applicants, budget, region_min, explain_top_k=3)
     _check_optimal(applicants, budget, region_min, result)
     event(f"{path}: proof {result.proof}")  # "exact" also when fixing settles everything
@@ -224,7 +224,7 @@ def test_dp_hands_over_to_highs_when_regional_states_explode():
         for k in range(3)
     ]
     region_min = {f"r{r}": 2 for r in range(40)}  # 3**40 count states: beyond the DP
-    with mock.patch.object(allocation, "_lp_bound", lambda *args: None):
+    with mock.patch.object(allocation_exact, "_lp_bound", lambda *args: None):
         result = allocate(applicants, D("1500"), region_min, explain_top_k=0)
     assert (result.status, result.proof) == ("optimal", "highs")
     plain = allocate(applicants, D("1500"), region_min, explain_top_k=0, reduce=False)
@@ -528,6 +528,6 @@ def test_a_highs_point_that_fails_exact_verification_is_refused():
         return OptimizeResult(x=np.ones(len(c)), status=0, mip_gap=0.0, message="ok")
 
     applicants = [Applicant(f"a{i}", "x", D("10"), 1 + i % 3) for i in range(6)]
-    with mock.patch.object(allocation, "milp", bogus_milp):
+    with mock.patch.object(allocation_exact, "milp", bogus_milp):
         with pytest.raises(SolverError, match="精确校验"):
             allocate(applicants, D("25"), None, reduce=False)
