@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric
 
-from matchmaker.demo.people import (
+from matchmaker.demo.people import demo_people
+from matchmaker.demo.regions import REGIONS, region_rows
+from matchmaker.demo.vocabulary import (
     AVAILABILITY,
     INDUSTRIES,
     MOBILE_PREFIXES,
     REFERENCE_DATE,
     VOLUNTEER_SERVICES,
     VOLUNTEER_TEAMS,
-    demo_people,
 )
-from matchmaker.demo.regions import REGIONS, region_rows
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 HAN_NAME_RE = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
