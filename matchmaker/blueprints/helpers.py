@@ -61,6 +61,19 @@ def _availability(value: str | None) -> str:
         gettext(AVAILABILITY_LABELS.get(a, a)) for a in (value or "").split(",") if a)
 
 
+def for_user(lookup: Callable, *args, **kwargs):
+    """A service lookup for the current user: 404 when the record is not hers to see
+    (never telling whether it exists), 403 when she may see it but not act on it."""
+    from matchmaker.services.errors import Forbidden, NotFound
+
+    try:
+        return lookup(current_user, *args, **kwargs)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Only same-site relative paths, so a form's "next" cannot send anyone elsewhere."""
     from urllib.parse import urlsplit

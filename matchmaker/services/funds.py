@@ -422,3 +422,25 @@ def update_fund(*, fund: Fund, name: str, description: str, budget: str) -> None
     if done.rowcount != 1:
         raise DomainError(_("预算不能少于已预留和已发放的合计 %(n)s 元",
                             n=to_yuan(fund.reserved_fen + fund.paid_fen)), field="budget")
+
+
+def get_trial(user: User, run_id: int) -> AllocationRun:
+    """A trial allocation of a fund the user may allocate; NotFound / Forbidden otherwise."""
+    from matchmaker.services.errors import NotFound
+
+    run = db.session.get(AllocationRun, run_id)
+    if run is None:
+        raise NotFound(_("找不到这次试分配"))
+    get_fund(user, run.fund_id, manage=True)
+    return run
+
+
+def get_award(user: User, award_id: int) -> Award:
+    """An award to someone in the user's regions; NotFound otherwise."""
+    from matchmaker.services.errors import NotFound
+
+    award = db.session.get(Award, award_id)
+    if award is None or not in_scope(user, award.person.region):
+        raise NotFound(_("找不到这项资助"))
+    get_fund(user, award.fund_id)
+    return award

@@ -23,7 +23,7 @@ from matchmaker.services.engine_inputs import (
     build_input,
     load_pools,
 )
-from matchmaker.services.errors import DomainError
+from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.programmes import weights_of
 
 # Pools at most this large run inside the request; larger ones go to a worker when one
@@ -168,3 +168,20 @@ def compare_runs(a: MatchRun, b: MatchRun) -> RunComparison:
                          a.stats.get("unmatched", 0), b.stats.get("unmatched", 0),
                          a.stats.get("mean_score", 0.0), b.stats.get("mean_score", 0.0))
 
+
+
+def get_run(user: User, run_id: int) -> MatchRun:
+    """A run of a programme the user may see; otherwise NotFound."""
+    from matchmaker.services.programmes import get_programme
+
+    run = db.session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound(_("找不到这次匹配"))
+    get_programme(user, run.programme_id)
+    return run
+
+
+def programmes_with_latest_run(user: User) -> list[tuple[Programme, MatchRun | None]]:
+    from matchmaker.services.programmes import visible_query
+
+    return [(p, latest_run(p)) for p in db.session.scalars(visible_query(user))]

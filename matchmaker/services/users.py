@@ -101,3 +101,15 @@ def authenticate(*, username: str, password: str) -> User | None:
     with audit.acting_as(audit.Actor(user.id, user.username)):
         audit.record("login", target_type="user_account", target_id=user.id)
     return user
+
+
+def get_user(admin: User, user_id: int) -> User:
+    """An account, for an administrator."""
+    from matchmaker.services.errors import Forbidden, NotFound
+
+    if not admin.has_role("admin"):
+        raise Forbidden(_("只有管理员可以管理账号"))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("找不到这个账号"))
+    return user

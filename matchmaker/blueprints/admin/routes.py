@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from matchmaker.blueprints.admin import bp
 from matchmaker.blueprints.admin.forms import UserForm
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import roles_required
+from matchmaker.blueprints.helpers import for_user, roles_required
 from matchmaker.extensions import db
-from matchmaker.models import User
 from matchmaker.services import audit, users
 from matchmaker.services.errors import DomainError
 
@@ -49,7 +48,7 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def user_edit(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = for_user(users.get_user, user_id)
     form = UserForm(obj=user)
     _region_choices(form)
     if request.method == "GET":

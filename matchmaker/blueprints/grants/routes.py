@@ -12,25 +12,19 @@ from flask_login import current_user
 from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.grants import bp
 from matchmaker.blueprints.grants.forms import ApplicationForm, FundEditForm, FundForm
-from matchmaker.blueprints.helpers import roles_required
+from matchmaker.blueprints.helpers import for_user, roles_required
 from matchmaker.extensions import db
-from matchmaker.models import AllocationRun, Award
 from matchmaker.services import exports, funds, ledger
-from matchmaker.services.errors import DomainError, Forbidden, NotFound
+from matchmaker.services.errors import DomainError
 from matchmaker.services.money import parse_yuan, to_fen, to_yuan
-from matchmaker.services.scope import assignable_regions, in_scope
+from matchmaker.services.scope import assignable_regions
 from matchmaker.services.validation import parse_date
 
 STAFF = ("admin", "coordinator")
 
 
 def _fund(fund_id: int, manage: bool = False):
-    try:
-        return funds.get_fund(current_user, fund_id, manage=manage)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return for_user(funds.get_fund, fund_id, manage=manage)
 
 
 @bp.get("/")
@@ -155,8 +149,7 @@ def fund_carry_forward(fund_id: int):
 @bp.post("/trials/<int:run_id>/approve")
 @roles_required(*STAFF)
 def trial_approve(run_id: int):
-    run = db.session.get(AllocationRun, run_id) or abort(404)
-    _fund(run.fund_id, manage=True)
+    run = for_user(funds.get_trial, run_id)
     done, refused = funds.approve_trial(user=current_user, run=run)
     flash(_("已批准 %(n)s 项资助", n=done), "success")
     for line in refused[:10]:
@@ -167,10 +160,8 @@ def trial_approve(run_id: int):
 @bp.route("/awards/<int:award_id>/pay", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def award_pay(award_id: int):
-    award = db.session.get(Award, award_id) or abort(404)
-    fund = _fund(award.fund_id)
-    if not in_scope(current_user, award.person.region):
-        abort(404)
+    award = for_user(funds.get_award, award_id)
+    fund = award.fund
     if request.method == "POST":
         try:
             amount = parse_yuan(request.form.get("amount", ""))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import roles_required, safe_next
+from matchmaker.blueprints.helpers import for_user, roles_required, safe_next
 from matchmaker.blueprints.matching import bp
 from matchmaker.blueprints.matching.forms import (
     BulkApproveForm,
@@ -18,9 +18,8 @@ from matchmaker.blueprints.matching.forms import (
 )
 from matchmaker.extensions import db
 from matchmaker.jobs import enqueue_run
-from matchmaker.models import MatchRun
 from matchmaker.services import fairness, learning, match_runs, pairings, programmes, review
-from matchmaker.services.errors import DomainError, Forbidden, NotFound
+from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.run_views import proposals_page, towns_of, unmatched_of
 from matchmaker.services.scope import assignable_regions
 from matchmaker.services.validation import parse_date
@@ -28,27 +27,12 @@ from matchmaker.services.validation import parse_date
 STAFF = ("admin", "coordinator")
 
 
-def _or_404(fn, *args, **kwargs):
-    try:
-        return fn(current_user, *args, **kwargs)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-
-
-def _run_or_404(run_id: int) -> MatchRun:
-    run = db.session.get(MatchRun, run_id) or abort(404)
-    _or_404(programmes.get_programme, run.programme_id)
-    return run
-
-
 @bp.get("/programmes/")
 @roles_required(*STAFF)
 def programme_index():
-    items = db.session.scalars(programmes.visible_query(current_user)).all()
-    latest = {p.id: match_runs.latest_run(p) for p in items}
-    return render_template("matching/programmes.html", programmes=items, latest=latest)
+    rows = match_runs.programmes_with_latest_run(current_user)
+    return render_template("matching/programmes.html", programmes=[p for p, _ in rows],
+                           latest={p.id: run for p, run in rows})
 
 
 def _programme_form(form: ProgrammeForm) -> None:
@@ -78,7 +62,7 @@ def programme_new():
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def programme_edit(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id, manage=True)
+    programme = for_user(programmes.get_programme, programme_id, manage=True)
     form = ProgrammeForm()
     _programme_form(form)
     if request.method == "GET":
@@ -100,7 +84,7 @@ def programme_edit(programme_id: int):
 @bp.get("/programmes/<int:programme_id>")
 @roles_required(*STAFF)
 def programme_detail(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id)
+    programme = for_user(programmes.get_programme, programme_id)
     counts = pairings.status_counts(current_user, programme)
     return render_template("matching/programme.html", programme=programme,
                            runs=match_runs.runs_of(programme), counts=counts)
@@ -109,7 +93,7 @@ def programme_detail(programme_id: int):
 @bp.post("/programmes/<int:programme_id>/runs")
 @roles_required(*STAFF)
 def run_start(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id, manage=True)
+    programme = for_user(programmes.get_programme, programme_id, manage=True)
     try:
         run = match_runs.start_run(user=current_user, programme=programme,
                                    enqueue=enqueue_run)
@@ -122,7 +106,7 @@ def run_start(programme_id: int):
 @bp.get("/runs/<int:run_id>")
 @roles_required(*STAFF)
 def run_detail(run_id: int):
-    run = _run_or_404(run_id)
+    run = for_user(match_runs.get_run, run_id)
     if run.status in ("queued", "running"):
         return render_template("matching/run_progress.html", run=run)
     page = proposals_page(current_user, run, town=request.args.get("town", "")[:12],
@@ -140,12 +124,8 @@ def run_detail(run_id: int):
 @bp.get("/runs/<int:run_id>/progress")
 @roles_required(*STAFF)
 def run_progress(run_id: int):
-    run = _run_or_404(run_id)
+    run = for_user(match_runs.get_run, run_id)
     return {"status": run.status, "progress": run.progress, "error": run.error}
-
-
-def _proposal_or_404(proposal_id: int):
-    return _or_404(review.get_proposal, proposal_id)
 
 
 def _back(proposal) -> str:
@@ -155,7 +135,7 @@ def _back(proposal) -> str:
 @bp.post("/proposals/<int:proposal_id>/approve")
 @roles_required(*STAFF)
 def proposal_approve(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = for_user(review.get_proposal, proposal_id)
     try:
         review.approve(user=current_user, proposal=proposal)
     except DomainError as e:
@@ -168,7 +148,7 @@ def proposal_approve(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/reject")
 @roles_required(*STAFF)
 def proposal_reject(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = for_user(review.get_proposal, proposal_id)
     form = RejectForm()
     if not form.validate():
         flash(form.reason.errors[0], "error")
@@ -185,7 +165,7 @@ def proposal_reject(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/pin")
 @roles_required(*STAFF)
 def proposal_pin(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = for_user(review.get_proposal, proposal_id)
     try:
         review.set_pinned(proposal=proposal, pinned=request.form.get("pinned") == "1")
     except DomainError as e:
@@ -196,7 +176,7 @@ def proposal_pin(proposal_id: int):
 @bp.route("/proposals/<int:proposal_id>/swap", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def proposal_swap(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = for_user(review.get_proposal, proposal_id)
     if request.method == "POST":
         try:
             review.swap(user=current_user, proposal=proposal,
@@ -213,7 +193,7 @@ def proposal_swap(proposal_id: int):
 @bp.post("/runs/<int:run_id>/bulk-approve")
 @roles_required(*STAFF)
 def run_bulk_approve(run_id: int):
-    run = _run_or_404(run_id)
+    run = for_user(match_runs.get_run, run_id)
     form = BulkApproveForm()
     if not form.validate():
         flash(_("请填写分数"), "error")
@@ -229,8 +209,8 @@ def run_bulk_approve(run_id: int):
 @bp.get("/runs/compare")
 @roles_required(*STAFF)
 def run_compare():
-    a = _run_or_404(request.args.get("a", 0, type=int))
-    b = _run_or_404(request.args.get("b", 0, type=int))
+    a = for_user(match_runs.get_run, request.args.get("a", 0, type=int))
+    b = for_user(match_runs.get_run, request.args.get("b", 0, type=int))
     return render_template("matching/compare.html", a=a, b=b,
                            diff=match_runs.compare_runs(a, b),
                            fa=fairness.run_fairness(current_user, a),
@@ -240,7 +220,7 @@ def run_compare():
 @bp.get("/runs/<int:run_id>/fairness")
 @roles_required(*STAFF)
 def run_fairness(run_id: int):
-    run = _run_or_404(run_id)
+    run = for_user(match_runs.get_run, run_id)
     return render_template("matching/fairness.html", run=run,
                            f=fairness.run_fairness(current_user, run))
 
@@ -248,7 +228,7 @@ def run_fairness(run_id: int):
 @bp.route("/programmes/<int:programme_id>/learning", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def programme_learning(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id,
+    programme = for_user(programmes.get_programme, programme_id,
                         manage=request.method == "POST")
     if request.method == "POST":
         weights = {k: request.form.get(k, type=float) for k in ProgrammeForm.WEIGHTS}
@@ -270,7 +250,7 @@ def programme_learning(programme_id: int):
 @bp.get("/programmes/<int:programme_id>/pairings")
 @roles_required(*STAFF)
 def pairing_index(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id)
+    programme = for_user(programmes.get_programme, programme_id)
     status = request.args.get("status", "active")[:10]
     pagination = db.paginate(pairings.pairings_query(current_user, programme, status),
                              page=request.args.get("page", 1, type=int),
@@ -282,7 +262,7 @@ def pairing_index(programme_id: int):
 @bp.get("/programmes/<int:programme_id>/overdue")
 @roles_required(*STAFF)
 def pairing_overdue(programme_id: int):
-    programme = _or_404(programmes.get_programme, programme_id)
+    programme = for_user(programmes.get_programme, programme_id)
     days = max(1, min(request.args.get("days", 30, type=int), 3650))
     return render_template("matching/overdue.html", programme=programme, days=days,
                            rows=pairings.overdue(current_user, programme, days))
@@ -291,7 +271,7 @@ def pairing_overdue(programme_id: int):
 @bp.route("/pairings/<int:pairing_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def pairing_detail(pairing_id: int):
-    pairing = _or_404(pairings.get_pairing, pairing_id)
+    pairing = for_user(pairings.get_pairing, pairing_id)
     form = FollowUpForm()
     if form.validate_on_submit():
         try:
@@ -315,7 +295,7 @@ def pairing_detail(pairing_id: int):
 @bp.post("/pairings/<int:pairing_id>/close")
 @roles_required(*STAFF)
 def pairing_close(pairing_id: int):
-    pairing = _or_404(pairings.get_pairing, pairing_id)
+    pairing = for_user(pairings.get_pairing, pairing_id)
     form = CloseForm()
     if not form.validate():
         flash(_("请检查填写的内容"), "error")

@@ -8,14 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import roles_required
+from matchmaker.blueprints.helpers import for_user, roles_required
 from matchmaker.blueprints.registry import bp
 from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
 from matchmaker.extensions import db
 from matchmaker.models import Person
 from matchmaker.models.person import STATUS_LABELS
 from matchmaker.services import people
-from matchmaker.services.errors import DomainError, Forbidden, NotFound
+from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.registries import BY_KEY, REGISTRIES, Filters, people_query, registry_query
 from matchmaker.services.scope import assignable_regions, get_person
 
@@ -30,13 +30,6 @@ def _filters() -> Filters:
 
 def _page():
     return request.args.get("page", 1, type=int)
-
-
-def _person_or_404(person_id: int) -> Person:
-    try:
-        return get_person(current_user, person_id)
-    except NotFound:
-        abort(404)
 
 
 def _region_choices(form: PersonForm) -> None:
@@ -99,7 +92,7 @@ def registry_new(slug: str):
 @bp.get("/people/<int:person_id>")
 @roles_required(*STAFF)
 def person_detail(person_id: int):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     people.record_full_view(person=person)
     return _render_person(person, revealed={})
 
@@ -113,7 +106,7 @@ def _render_person(person: Person, revealed: dict[str, str]):
 @bp.post("/people/<int:person_id>/reveal")
 @roles_required(*STAFF)
 def person_reveal(person_id: int):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     field = request.form.get("field", "")
     try:
         value = people.reveal(user=current_user, person=person, field=field)
@@ -128,7 +121,7 @@ def person_reveal(person_id: int):
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def person_edit(person_id: int):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     form = PersonForm()
     _region_choices(form)
     if request.method == "GET":
@@ -155,7 +148,7 @@ def person_edit(person_id: int):
 @bp.post("/people/<int:person_id>/status")
 @roles_required(*STAFF)
 def person_status(person_id: int):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     status = request.form.get("status", "")
     try:
         people.set_person_status(person=person, status=status)
@@ -175,7 +168,7 @@ def _profile_kind(kind: str):
 @bp.route("/people/<int:person_id>/profiles/<kind>/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def profile_new(person_id: int, kind: str):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     reg = _profile_kind(kind)
     form = PROFILE_FORMS[kind]()
     if form.validate_on_submit():
@@ -194,7 +187,7 @@ def profile_new(person_id: int, kind: str):
 @bp.route("/people/<int:person_id>/profiles/<kind>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def profile_edit(person_id: int, kind: str):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     reg = _profile_kind(kind)
     profile = people.profiles_of(person).get(kind) or abort(404)
     form = PROFILE_FORMS[kind]()
@@ -217,7 +210,7 @@ def profile_edit(person_id: int, kind: str):
 @bp.post("/people/<int:person_id>/profiles/<kind>/status")
 @roles_required(*STAFF)
 def profile_status(person_id: int, kind: str):
-    person = _person_or_404(person_id)
+    person = for_user(get_person, person_id)
     _profile_kind(kind)
     profile = people.profiles_of(person).get(kind) or abort(404)
     try:
