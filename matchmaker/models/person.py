@@ -50,12 +50,6 @@ class Person(Audited, Timestamps, db.Model):
     def __repr__(self) -> str:
         return f"<Person {self.id}>"
 
-    def age_on(self, day: date) -> int | None:
-        if self.birth_date is None:
-            return None
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
-
     @property
     def has_id_number(self) -> bool:
         return self.id_cipher is not None

@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from matchmaker.extensions import db
@@ -198,11 +198,3 @@ def _same_family(pools: Pools, by_household: bool) -> set[tuple[str, str]]:
             for mid in mentors_by_household.get(e.person.household, []):
                 out.add((mid, key))
     return out
-
-
-def active_count_by_mentor(mentor_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Pairing.mentor_id, func.count()).where(
-            Pairing.mentor_id.in_(mentor_ids), Pairing.status == "active")
-        .group_by(Pairing.mentor_id))
-    return dict(rows.all())

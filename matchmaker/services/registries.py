@@ -56,10 +56,6 @@ REGISTRIES: dict[str, Registry] = {
 BY_KEY = {r.key: r for r in REGISTRIES.values()}
 
 
-def registry(slug: str) -> Registry | None:
-    return REGISTRIES.get(slug)
-
-
 @dataclass
 class Filters:
     q: str = ""

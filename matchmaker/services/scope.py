@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import false, or_, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Person, Region, User
@@ -36,13 +36,6 @@ def region_filter(user: User, path_column):
     if not paths:
         return false()
     return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
-
-
-def scoped_people(user: User) -> Select:
-    """``SELECT person`` limited to the regions the user may see."""
-    stmt = select(Person).join(Person.region)
-    cond = region_filter(user, Region.path)
-    return stmt if cond is None else stmt.where(cond)
 
 
 def in_scope(user: User, region: Region) -> bool:
