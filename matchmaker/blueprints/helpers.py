@@ -9,6 +9,7 @@ from flask import Flask, abort, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
+from matchmaker.models.consent import CONSENT_PURPOSE_LABELS
 from matchmaker.models.fund import APPLICATION_STATUS_LABELS
 from matchmaker.models.match_run import PROPOSAL_STATUS_LABELS, RUN_STATUS_LABELS
 from matchmaker.models.pairing import FOLLOW_UP_LABELS, PAIRING_STATUS_LABELS
@@ -19,9 +20,16 @@ from matchmaker.models.profiles import (
     INDUSTRY_LABELS,
     MENTEE_KIND_LABELS,
     MENTOR_KIND_LABELS,
+    VOLUNTEER_STATUS_LABELS,
 )
 from matchmaker.models.region import LEVEL_LABELS
 from matchmaker.models.user import ROLE_LABELS
+from matchmaker.models.volunteering import (
+    ACTIVITY_STATUS_LABELS,
+    HOURS_STATUS_LABELS,
+    REQUEST_STATUS_LABELS,
+    SIGNUP_STATUS_LABELS,
+)
 from matchmaker.services.money import to_yuan
 from matchmaker.services.privacy import mask_id_tail, mask_mobile
 
@@ -116,4 +124,11 @@ def init_app(app: Flask) -> None:
         proposal_status=_label(PROPOSAL_STATUS_LABELS),
         pairing_status=_label(PAIRING_STATUS_LABELS),
         follow_up_kind=_label(FOLLOW_UP_LABELS),
+        volunteer_status=_label(VOLUNTEER_STATUS_LABELS),
+        activity_status=_label(ACTIVITY_STATUS_LABELS),
+        signup_status=_label(SIGNUP_STATUS_LABELS),
+        hours_status=_label(HOURS_STATUS_LABELS),
+        request_status=_label(REQUEST_STATUS_LABELS),
+        consent_purpose=_label(CONSENT_PURPOSE_LABELS),
+        hours=lambda minutes: f"{(minutes or 0) / 60:.1f}",
     )

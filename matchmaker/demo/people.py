@@ -292,7 +292,7 @@ class _Builder:
                     "hardship": rng.randint(0, 3),
                     "school": rng.choice(schools),
                     "major": major,
-                    "availability": self.subset(("evening", "weekend")),
+                    "availability": self.subset(("wd_ev", "we_am", "we_pm", "we_ev")),
                     "status": "active",
                 }
             )

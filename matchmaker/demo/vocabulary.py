@@ -16,7 +16,7 @@ MOBILE_PREFIXES = (
 
 VOLUNTEER_TEAMS = ("文明传播", "创业指导", "家庭教育", "法律维权", "科技惠民", "环保护绿")
 VOLUNTEER_SERVICES = ("助老", "帮困", "咨询", "调解")
-AVAILABILITY = ("weekday", "evening", "weekend")
+AVAILABILITY = ("wd_am", "wd_pm", "wd_ev", "we_am", "we_pm", "we_ev")
 INDUSTRIES = (
     "agriculture", "ecommerce", "manufacturing", "services", "tourism", "finance", "education",
 )  # fmt: skip

@@ -92,7 +92,7 @@ def explain_pair(
 
 
 def slot_names(slots: frozenset[str] | set[str]) -> str:
-    """Chinese names of availability codes, e.g. {'weekend','evening'} -> '晚上/周末'."""
+    """Chinese names of availability codes, e.g. {'we_am','wd_ev'} -> '工作日晚上/周末上午'."""
     return "/".join(SLOT_LABELS.get(s, s) for s in sorted(slots))
 
 

@@ -39,6 +39,13 @@ REGION_LABELS: tuple[FeatureLabel, ...] = (
 )
 
 SLOT_LABELS: dict[str, str] = {
+    "wd_am": "工作日上午",
+    "wd_pm": "工作日下午",
+    "wd_ev": "工作日晚上",
+    "we_am": "周末上午",
+    "we_pm": "周末下午",
+    "we_ev": "周末晚上",
+    # Codes before weekday/weekend were split by time of day (kept for old runs).
     "weekday": "工作日",
     "weekend": "周末",
     "evening": "晚上",

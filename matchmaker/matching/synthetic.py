@@ -31,7 +31,7 @@ INDUSTRIES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
 GOALS = ("增加家庭收入", "带动村里姐妹", "希望找到销路", "想自己创业", "照顾孩子的同时就业")
 DEEDS = ("带动周边农户增收", "获评市级女能手", "创办合作社", "开设网店年销售百万", "培训学员数百人")
-SLOTS = ("weekday", "evening", "weekend")
+SLOTS = ("wd_am", "wd_pm", "wd_ev", "we_am", "we_pm", "we_ev")
 
 
 def region_codes(county: int, town: int, village: int) -> tuple[str, str, str]:
@@ -59,7 +59,7 @@ def synthetic_profiles(
         return region_codes(county, town, rng.randrange(villages))
 
     def slots() -> frozenset[str]:
-        return frozenset(s for s in SLOTS if rng.random() < 0.5) or frozenset({"weekend"})
+        return frozenset(s for s in SLOTS if rng.random() < 0.5) or frozenset({"we_am"})
 
     mentors = []
     for i in range(n_mentors):

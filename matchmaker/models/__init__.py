@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate. Importing this package registers them all."""
 
 from matchmaker.models.audit import AuditEvent
+from matchmaker.models.consent import ConsentRecord
 from matchmaker.models.fund import AllocationRun, Application, Award, Disbursement, Fund
 from matchmaker.models.match_run import MatchRun, Proposal, UnmatchedMentee
 from matchmaker.models.notification import Notification
@@ -17,9 +18,23 @@ from matchmaker.models.profiles import (
 )
 from matchmaker.models.programme import Programme
 from matchmaker.models.region import Region
-from matchmaker.models.user import User, user_region
+from matchmaker.models.user import OneTimeToken, User, user_region
+from matchmaker.models.volunteering import (
+    Activity,
+    ActivitySignup,
+    ServiceAssignment,
+    ServiceHours,
+    ServiceRequest,
+)
 
 __all__ = [
+    "Activity",
+    "ActivitySignup",
+    "ConsentRecord",
+    "OneTimeToken",
+    "ServiceAssignment",
+    "ServiceHours",
+    "ServiceRequest",
     "AllocationRun",
     "Application",
     "Award",

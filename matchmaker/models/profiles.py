@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from matchmaker.extensions import db
@@ -10,11 +12,23 @@ from matchmaker.models.base import N_, Audited, Timestamps, one_of
 from matchmaker.models.person import Person
 
 PROFILE_STATUSES = ("pending", "active", "inactive")
-AVAILABILITY = ("weekday", "evening", "weekend")
+# When someone can serve or meet: weekday / weekend × morning / afternoon / evening.
+AVAILABILITY = ("wd_am", "wd_pm", "wd_ev", "we_am", "we_pm", "we_ev")
 AVAILABILITY_LABELS = {
-    "weekday": N_("工作日白天"),
-    "evening": N_("工作日晚上"),
-    "weekend": N_("周末"),
+    "wd_am": N_("工作日上午"),
+    "wd_pm": N_("工作日下午"),
+    "wd_ev": N_("工作日晚上"),
+    "we_am": N_("周末上午"),
+    "we_pm": N_("周末下午"),
+    "we_ev": N_("周末晚上"),
+}
+# A volunteer moves applicant (pending) → accepted (active) → inactive → archived.
+VOLUNTEER_STATUSES = ("pending", "active", "inactive", "archived")
+VOLUNTEER_STATUS_LABELS = {
+    "pending": N_("申请中"),
+    "active": N_("已录用"),
+    "inactive": N_("暂停服务"),
+    "archived": N_("已归档"),
 }
 VOLUNTEER_TEAMS = ("文明传播", "创业指导", "家庭教育", "法律维权", "科技惠民", "环保护绿")
 VOLUNTEER_SERVICES = ("助老", "帮困", "咨询", "调解")
@@ -71,12 +85,24 @@ class ProfileBase(Audited, Timestamps):
 
 class VolunteerProfile(ProfileBase, db.Model):
     __tablename__ = "volunteer_profile"
-    __table_args__ = (one_of("status", PROFILE_STATUSES, "status"),)
+    __table_args__ = (one_of("status", VOLUNTEER_STATUSES, "status"),)
 
+    # Her main team (reports count hours by it) and every team she offered to serve in.
     team: Mapped[str] = mapped_column(String(20))
+    teams: Mapped[str] = mapped_column(String(80), default="", server_default="")
     services: Mapped[str] = mapped_column(String(40), default="")
     skills: Mapped[str] = mapped_column(Text, default="")
     availability: Mapped[str] = mapped_column(String(40), default="")
+    # How she joined: entered by a coordinator, or through the public sign-up page (and
+    # which activity's poster she scanned, if any: she is put on it when accepted).
+    source: Mapped[str] = mapped_column(String(10), default="registry", server_default="registry")
+    wanted_activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def team_set(self) -> set[str]:
+        return {t for t in (self.teams or self.team or "").split(",") if t}
 
 
 class MentorProfile(ProfileBase, db.Model):

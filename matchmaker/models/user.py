@@ -55,3 +55,24 @@ class User(UserMixin, Audited, Timestamps, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+TOKEN_PURPOSES = ("set_password",)
+
+
+class OneTimeToken(Timestamps, db.Model):
+    """A link that lets its holder act once (set a password) before it expires. Only the
+    SHA-256 of the token is stored; the token itself travels in the outbox message."""
+
+    __tablename__ = "one_time_token"
+    __table_args__ = (one_of("purpose", TOKEN_PURPOSES, "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

@@ -79,7 +79,7 @@ def test_each_role_lands_on_its_home(client, session, as_role, make_person):
     from matchmaker.models import DonorProfile, VolunteerProfile
 
     vol = make_person("志愿者甲", mobile="13800001111")
-    session.add(VolunteerProfile(person=vol, team="家庭教育", availability="weekend"))
+    session.add(VolunteerProfile(person=vol, team="家庭教育", availability="we_am"))
     session.flush()
     as_role("volunteer", person=vol)
     html = client.get("/").get_data(as_text=True)

@@ -12,13 +12,13 @@ from tests.ids import make_id
 
 PROFILE_DATA = {
     "volunteers": ("volunteer", {"team": "家庭教育", "services": ["助老", "咨询"],
-                                 "skills": "心理咨询", "availability": ["weekend"]}),
+                                 "skills": "心理咨询", "availability": ["we_am"]}),
     "mentors": ("mentor", {"kind": "skilled", "specialty": "茶叶种植", "industry": "agriculture",
                            "organisation": "云龙茶场", "experience": "种茶二十年",
-                           "capacity": "2", "availability": ["weekend", "evening"]}),
+                           "capacity": "2", "availability": ["we_pm", "wd_ev"]}),
     "mentees": ("mentee", {"kind": "rural", "needs": "想学茶叶种植", "industry": "agriculture",
                            "hardship": "3", "school": "", "major": "",
-                           "availability": ["weekend"]}),
+                           "availability": ["we_am"]}),
     "spring-buds": ("spring_bud", {"school": "盐官镇中心小学", "grade": "五年级",
                                    "guardian_name": "陈美华", "guardian_relation": "母亲",
                                    "guardian_mobile": "13955556666", "guardian_consent": "y",
@@ -76,7 +76,7 @@ def test_mentor_fields_are_stored(client, session, as_role):
     person = session.scalar(select(Person).where(Person.name == "沈丽华"))
     prof = session.scalar(select(PROFILE_MODELS["mentor"]).where(
         PROFILE_MODELS["mentor"].person_id == person.id))
-    assert (prof.specialty, prof.capacity, prof.availability) == ("茶叶种植", 2, "evening,weekend")
+    assert (prof.specialty, prof.capacity, prof.availability) == ("茶叶种植", 2, "wd_ev,we_pm")
 
 
 BAD_INPUT = [
@@ -184,10 +184,10 @@ def test_edit_profile_and_deactivate(client, session, as_role, make_person):
     resp = client.post(f"/people/{p.id}/profiles/mentor/edit", data={
         "csrf_token": csrf_token(client), "kind": "entrepreneur", "specialty": "农村电商",
         "industry": "ecommerce", "organisation": "", "experience": "", "capacity": "3",
-        "availability": ["weekday"]})
+        "availability": ["wd_am"]})
     assert resp.status_code == 302
     prof = session.scalar(select(MentorProfile).where(MentorProfile.person_id == p.id))
-    assert (prof.specialty, prof.capacity, prof.availability) == ("农村电商", 3, "weekday")
+    assert (prof.specialty, prof.capacity, prof.availability) == ("农村电商", 3, "wd_am")
     client.post(f"/people/{p.id}/profiles/mentor/status",
                 data={"csrf_token": csrf_token(client), "status": "inactive"})
     assert session.get(MentorProfile, prof.id).status == "inactive"

@@ -1,0 +1,3 @@
+"""Routes of the activities blueprint."""
+
+from matchmaker.blueprints.activities import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Routes of the service blueprint."""
+
+from matchmaker.blueprints.service import bp  # noqa: F401

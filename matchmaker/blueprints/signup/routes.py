@@ -1,0 +1,3 @@
+"""Routes of the signup blueprint."""
+
+from matchmaker.blueprints.signup import bp  # noqa: F401

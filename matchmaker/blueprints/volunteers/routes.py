@@ -1,0 +1,3 @@
+"""Routes of the volunteers blueprint."""
+
+from matchmaker.blueprints.volunteers import bp  # noqa: F401
