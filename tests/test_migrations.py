@@ -15,7 +15,8 @@ EXPECTED = {"region", "person", "user_account", "user_region", "audit_event",
             "volunteer_profile", "mentor_profile", "mentee_profile", "spring_bud_profile",
             "donor_profile", "programme", "match_run", "proposal", "unmatched_mentee",
             "pairing", "follow_up", "notification", "fund", "application", "allocation_run",
-            "award", "disbursement"}
+            "award", "disbursement", "activity", "activity_signup", "service_request",
+            "service_assignment", "service_hours", "consent_record", "one_time_token"}
 
 
 def round_trip(app) -> None:
@@ -37,6 +38,44 @@ def round_trip(app) -> None:
         assert "ck_mentor_profile_active_pairings" in mentor
         fund = {c["name"] for c in inspect(db.engine).get_check_constraints("fund")}
         assert "ck_fund_within_budget" in fund
+        volunteer = {c["name"]: c["sqltext"] for c in
+                     inspect(db.engine).get_check_constraints("volunteer_profile")}
+        assert "archived" in volunteer["ck_volunteer_profile_status"]
+        db.engine.dispose()
+
+
+def test_0004_recodes_availability(tmp_path):
+    """weekday/evening/weekend become weekday/weekend x morning/afternoon/evening, and back."""
+    app = make_test_app(str(tmp_path), f"sqlite:///{tmp_path}/m.db")
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO region (id, code, name, level, path) "
+                              "VALUES (1, '330481', '海宁市', 'city', '330481/')"))
+            for pid, avail in ((1, "weekday,evening"), (2, "weekend"), (3, "")):
+                conn.execute(text(
+                    "INSERT INTO person (id, name, name_pinyin, name_initials, gender, "
+                    "region_id, status, note, household, created_at, updated_at) VALUES "
+                    f"({pid}, 'p', '', '', 'F', 1, 'active', '', '', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                conn.execute(text(
+                    "INSERT INTO volunteer_profile (id, person_id, status, team, services, "
+                    "skills, availability, created_at, updated_at) VALUES "
+                    f"({pid}, {pid}, 'active', '家庭教育', '', '', '{avail}', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+
+        def values():
+            with db.engine.connect() as conn:
+                return [r[0] for r in conn.execute(text(
+                    "SELECT availability FROM volunteer_profile ORDER BY id"))]
+
+        upgrade(revision="0004")
+        assert values() == ["wd_am,wd_pm,wd_ev", "we_am,we_pm,we_ev", ""]
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT teams FROM volunteer_profile WHERE id = 1")
+                                ).scalar() == "家庭教育"
+        downgrade(revision="0003")
+        assert values() == ["weekday,evening", "weekend", ""]
         db.engine.dispose()
 
 

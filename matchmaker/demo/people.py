@@ -330,6 +330,7 @@ class _Builder:
         return {
             "type": "volunteer",
             "team": team,
+            "teams": team,
             "services": self.subset(VOLUNTEER_SERVICES, 1, 3),
             "skills": rng.choice(_VOLUNTEER_SKILLS[team]),
             "availability": self.subset(AVAILABILITY),

@@ -14,6 +14,7 @@ from matchmaker.demo.people import demo_people
 from matchmaker.demo.regions import region_rows
 from matchmaker.extensions import db
 from matchmaker.models import PROFILE_MODELS, Person, ProfileBase, Region, User
+from matchmaker.services import demo_volunteering
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import vault
 from matchmaker.services.users import create_user
@@ -202,5 +203,6 @@ def seed_demo() -> SeedResult:
     _seed_accounts(regions, firsts, result)
     _seed_programmes(regions, result)
     _seed_funds(regions, result)
+    demo_volunteering.seed(result)
     db.session.flush()
     return result

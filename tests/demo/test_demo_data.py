@@ -29,7 +29,7 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 HAN_NAME_RE = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
 PROFILE_KEYS = {
-    "volunteer": {"type", "team", "services", "skills", "availability", "status"},
+    "volunteer": {"type", "team", "teams", "services", "skills", "availability", "status"},
     "mentor": {
         "type", "kind", "specialty", "industry", "organisation", "experience", "capacity",
         "availability", "status",
