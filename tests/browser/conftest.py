@@ -26,6 +26,13 @@ def _skip_reason() -> str | None:
     return None
 
 
+class LiveServer(str):
+    """The server's base URL, carrying its app for tests that must read what it wrote
+    (the outbox, say) the way a person would read her SMS."""
+
+    app = None
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     reason = _skip_reason()
@@ -39,7 +46,9 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = LiveServer(f"http://127.0.0.1:{server.server_port}")
+    url.app = app
+    yield url
     server.shutdown()
     thread.join(timeout=5)
 
@@ -56,16 +65,29 @@ def browser(live_server):
         b.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+def _open_page(browser, request, suffix: str, **context_args):
+    """A fresh context and page; a screenshot is kept when the test fails."""
+    context = browser.new_context(locale="zh-CN", **context_args)
     pg = context.new_page()
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         os.makedirs(ARTIFACTS, exist_ok=True)
-        pg.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
+        pg.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}{suffix}.png"),
+                      full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    yield from _open_page(browser, request, "", viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(browser, request):
+    """A page in a phone-sized window (touch, 390×844), as on a volunteer's phone."""
+    yield from _open_page(browser, request, "-phone", viewport={"width": 390, "height": 844},
+                          is_mobile=True, has_touch=True, device_scale_factor=2)
 
 
 @pytest.hookimpl(hookwrapper=True)
