@@ -14,7 +14,8 @@ from matchmaker.models.region import Region
 GENDERS = ("F", "M")
 GENDER_LABELS = {"F": N_("女"), "M": N_("男")}
 STATUSES = ("active", "inactive")
-STATUS_LABELS = {"active": N_("在册"), "inactive": N_("已停用"), "pending": N_("待审核")}
+STATUS_LABELS = {"active": N_("在册"), "inactive": N_("已停用"), "pending": N_("待审核"),
+                 "archived": N_("已归档")}
 
 
 class Person(Audited, Timestamps, db.Model):

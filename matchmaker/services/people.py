@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import PROFILE_MODELS, Person, ProfileBase, SpringBudProfile, User
+from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.services import audit
 from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.pinyin import name_keys
@@ -118,6 +119,7 @@ def add_profile(*, person: Person, kind: str, fields: dict[str, object]) -> Prof
     if db.session.scalar(select(model.id).where(model.person_id == person.id)) is not None:
         raise DomainError(_("此人已有这一类登记，请直接修改"))
     _check_profile(kind, fields)
+    _keep_main_team(kind, fields)
     profile = model(person=person, **fields)
     db.session.add(profile)
     db.session.flush()
@@ -126,6 +128,7 @@ def add_profile(*, person: Person, kind: str, fields: dict[str, object]) -> Prof
 
 def update_profile(*, profile: ProfileBase, kind: str, fields: dict[str, object]) -> None:
     _check_profile(kind, fields, profile)
+    _keep_main_team(kind, fields, profile)
     for key, value in fields.items():
         setattr(profile, key, value)
     db.session.flush()
@@ -146,6 +149,15 @@ def _check_profile(kind: str, fields: dict[str, object],
                           field="capacity")
     if kind == "spring_bud" and not fields.get("guardian_consent"):
         raise DomainError(_("登记未成年人须先取得监护人同意"), field="guardian_consent")
+
+
+def _keep_main_team(kind: str, fields: dict[str, object],
+                    profile: ProfileBase | None = None) -> None:
+    """A volunteer's main team is always among the teams she serves in."""
+    if kind != "volunteer" or not fields.get("team"):
+        return
+    teams = set((getattr(profile, "teams", "") or "").split(",")) | {fields["team"]}
+    fields["teams"] = ",".join(t for t in VOLUNTEER_TEAMS if t in teams)
 
 
 def is_minor(person: Person, *, on: date | None = None) -> bool:

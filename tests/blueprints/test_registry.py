@@ -205,7 +205,8 @@ def test_add_second_profile_to_a_person(client, session, as_role, make_person):
         "csrf_token": csrf_token(client), "team": "法律维权", "services": ["调解"],
         "skills": "", "availability": []})
     assert resp.status_code == 302
-    assert session.scalar(select(VolunteerProfile).where(VolunteerProfile.person_id == p.id))
+    prof = session.scalar(select(VolunteerProfile).where(VolunteerProfile.person_id == p.id))
+    assert prof.teams == "法律维权"  # the main team is always among her teams
     again = client.post(f"/people/{p.id}/profiles/volunteer/new", data={
         "csrf_token": csrf_token(client), "team": "法律维权"})
     assert again.status_code == 422 and "已有这一类登记" in again.get_data(as_text=True)
