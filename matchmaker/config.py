@@ -29,6 +29,13 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Public volunteer sign-up, per address. Generous per hour: at a poster event many
+    # women sign up over one shared Wi-Fi (one address); the per-minute cap stops floods.
+    "SIGNUP_RATE_LIMIT": "10 per minute;40 per hour",
+    # One-time set-password links: how long they live, and POSTs per address to the page
+    # (None: the same as LOGIN_RATE_LIMIT).
+    "SET_PASSWORD_TTL_HOURS": 72,
+    "SET_PASSWORD_RATE_LIMIT": None,
     "RATELIMIT_HEADERS_ENABLED": True,
     "PAGE_SIZE": 20,
     "JOBS_INLINE": True,
