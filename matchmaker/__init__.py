@@ -176,7 +176,7 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(e):
-        return page(429, "操作过于频繁", "尝试次数过多，请稍后再试。")
+        return page(429, "操作过于频繁", "请求过于频繁，请稍后再试。")
 
     @app.errorhandler(500)
     def server_error(e):

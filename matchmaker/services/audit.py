@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "view_minor": N_("查看未成年人档案"), "reveal": N_("查看完整号码"),
     "login": N_("登录"), "login_failed": N_("登录失败"), "logout": N_("退出"),
     "export": N_("导出"),
+    "match_run": N_("运行匹配"), "set_password": N_("设置密码"),
+    "volunteer_rejected": N_("退回志愿者报名"),
 }
 
 

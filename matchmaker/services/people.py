@@ -10,7 +10,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from matchmaker.extensions import db
-from matchmaker.models import PROFILE_MODELS, Person, ProfileBase, SpringBudProfile, User
+from matchmaker.models import (
+    PROFILE_MODELS,
+    Person,
+    ProfileBase,
+    SpringBudProfile,
+    User,
+    VolunteerProfile,
+)
 from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.services import audit
 from matchmaker.services.errors import DomainError, Forbidden
@@ -135,6 +142,9 @@ def update_profile(*, profile: ProfileBase, kind: str, fields: dict[str, object]
 
 
 def set_profile_status(*, profile: ProfileBase, status: str) -> None:
+    if isinstance(profile, VolunteerProfile):
+        # Accepting a volunteer creates her account; that belongs to the pipeline.
+        raise DomainError(_("志愿者的状态请在志愿者审核页面修改"))
     if status not in ("pending", "active", "inactive"):
         raise DomainError(_("状态无效"))
     profile.status = status

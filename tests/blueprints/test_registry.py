@@ -317,3 +317,24 @@ def test_edit_search_and_filter_each_registry(client, session, as_role, slug):
         assert "钱佳慧" in client.get(listing + f"?kind={kind}").get_data(as_text=True)
         other = next(k for k in REGISTRIES[slug].kind_labels if k != kind)
         assert "钱佳慧" not in client.get(listing + f"?kind={other}").get_data(as_text=True)
+
+
+def test_volunteer_status_changes_only_through_the_pipeline(client, session, as_role,
+                                                            make_person):
+    """Accepting an applicant creates her account, so the registry's status buttons must
+    not make a pending volunteer active behind the pipeline's back."""
+    from matchmaker.models import User, VolunteerProfile
+
+    as_role("coordinator")
+    p = make_person()
+    prof = VolunteerProfile(person=p, team="家庭教育", status="pending")
+    session.add(prof)
+    session.flush()
+    resp = client.post(f"/people/{p.id}/profiles/volunteer/status",
+                       data={"csrf_token": csrf_token(client), "status": "active"},
+                       follow_redirects=True)
+    assert "志愿者的状态请在志愿者审核页面修改" in resp.get_data(as_text=True)
+    assert session.get(VolunteerProfile, prof.id).status == "pending"
+    assert session.scalar(select(User).where(User.person_id == p.id)) is None
+    page = client.get(f"/people/{p.id}").get_data(as_text=True)
+    assert f"/volunteers/{prof.id}" in page and "申请中" in page
