@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,8 +13,9 @@ from matchmaker.extensions import db
 from matchmaker.models import Person, Region, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.user import ROLES
-from matchmaker.services import audit
+from matchmaker.services import audit, tokens
 from matchmaker.services.errors import DomainError
+from matchmaker.services.validation import parse_mobile
 
 MIN_PASSWORD = 8
 # Verified against when the username is unknown, so both paths cost one scrypt.
@@ -87,19 +89,71 @@ def set_password(*, user: User, password: str) -> None:
     db.session.flush()
 
 
+# Roles that may log in with their mobile instead of a username.
+MOBILE_LOGIN_ROLES = ("volunteer", "donor")
+
+
+def _login_candidates(login: str) -> list[User]:
+    """Accounts the login name may mean: the one with that username, and, when it reads
+    as a mainland mobile, the active volunteer and donor accounts of people with that
+    mobile (family members may share one, so there can be several)."""
+    found: list[User] = []
+    by_name = db.session.scalar(select(User).where(User.username == login))
+    if by_name is not None:
+        found.append(by_name)
+    try:
+        mobile = parse_mobile(login)
+    except DomainError:
+        return found
+    by_mobile = db.session.scalars(
+        select(User).join(User.person).where(
+            Person.mobile == mobile, User.role.in_(MOBILE_LOGIN_ROLES),
+            User.active.is_(True)).order_by(User.id))
+    return found + [u for u in by_mobile if u not in found]
+
+
+def _password_matches(user: User, password: str) -> bool:
+    if user.password_hash.startswith("!"):  # no password yet: cost the same as a real one
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
 def authenticate(*, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None. The outcome is audited."""
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
-    if user is None:
+    """The active user with these credentials, or None. The login name is a username or,
+    for volunteers and donors, a mobile. The outcome is audited."""
+    candidates = _login_candidates(username.strip())
+    if not candidates:
         check_password_hash(_DUMMY_HASH, password)
         audit.record("login_failed", target_type="user_account")
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        audit.record("login_failed", target_type="user_account", target_id=user.id)
+    # Active accounts first: an old, disabled account must not shadow a live one.
+    candidates.sort(key=lambda u: not u.active)
+    user = next((u for u in candidates if _password_matches(u, password)), None)
+    if user is None or not user.active:
+        target = user or (candidates[0] if len(candidates) == 1 else None)
+        audit.record("login_failed", target_type="user_account",
+                     target_id=target.id if target else None)
         return None
     user.last_login_at = utcnow()
     with audit.acting_as(audit.Actor(user.id, user.username)):
         audit.record("login", target_type="user_account", target_id=user.id)
+    return user
+
+
+def unusable_password_hash() -> str:
+    """A stored hash no password matches (an account waiting for its set-password link);
+    werkzeug refuses it at once, as it has no method part."""
+    return "!" + secrets.token_hex(20)
+
+
+def set_password_with_token(*, token: str, password: str) -> User:
+    """Set a password through a one-time link; a refused password leaves the link usable."""
+    check_password_policy(password)
+    user = tokens.redeem(token, "set_password")
+    set_password(user=user, password=password)
+    with audit.acting_as(audit.Actor(user.id, user.username)):
+        audit.record("set_password", target_type="user_account", target_id=user.id)
     return user
 
 
