@@ -1,0 +1,125 @@
+"""Ten volunteers sign up for a three-place activity at the same moment, each in her own
+thread, connection and session: exactly three get a place, seven wait, and the count of
+places taken is three — repeated, because a race that passes once proves little.
+Runs on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set."""
+
+import os
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from matchmaker.config import database_url
+from matchmaker.extensions import db
+from matchmaker.models import Activity, ActivitySignup, Person, Region, VolunteerProfile
+from matchmaker.models.base import utcnow
+from matchmaker.services import activities
+from tests.conftest import make_test_app, reset_database
+from tests.services.test_ledger_concurrency import run_at_once
+
+PG = os.environ.get("TEST_DATABASE_URL", "")
+ROUNDS = 5
+VOLUNTEERS, SLOTS = 10, 3
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def race_app(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("activity_race")
+    admin = name = None
+    if request.param == "postgresql":
+        if not PG.startswith("postgres"):
+            pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run")
+        base = database_url(PG)
+        name = f"mm_activity_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = f"sqlite:///{tmp}/activity.db"
+    app = make_test_app(str(tmp), url)
+    reset_database(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def build_round(app, n: int) -> tuple[int, list[int]]:
+    with app.app_context():
+        city = db.session.scalar(select(Region).where(Region.code == "330481"))
+        if city is None:
+            city = Region(code="330481", name="海宁市", level="city", path="330481/")
+            db.session.add(city)
+        start = utcnow() + timedelta(days=3, hours=n)
+        activity = Activity(title=f"助老{n}", service="助老", region=city, place="敬老院",
+                            starts_at=start, ends_at=start + timedelta(hours=2), slots=SLOTS,
+                            filled=0, status="open")
+        volunteers = [VolunteerProfile(person=Person(name=f"志愿者{i}", gender="F", region=city),
+                                       team="文明传播", status="active")
+                      for i in range(VOLUNTEERS)]
+        db.session.add_all([activity, *volunteers])
+        db.session.commit()
+        return activity.id, [v.id for v in volunteers]
+
+
+class SignUp:
+    def __init__(self, activity_id: int) -> None:
+        self.activity_id = activity_id
+
+    def prepare(self, volunteer_id: int):
+        return db.session.get(VolunteerProfile, volunteer_id), \
+            db.session.get(Activity, self.activity_id)
+
+    def act(self, prepared) -> None:
+        volunteer, activity = prepared
+        activities.sign_up(volunteer=volunteer, activity=activity)
+
+
+def test_ten_sign_ups_at_once_for_three_places(race_app):
+    for n in range(ROUNDS):
+        activity_id, volunteers = build_round(race_app, n)
+        outcomes = run_at_once(race_app, volunteers, SignUp(activity_id))
+        assert outcomes == ["ok"] * VOLUNTEERS, outcomes
+        with race_app.app_context():
+            counts = dict(db.session.execute(
+                select(ActivitySignup.status, func.count(ActivitySignup.id))
+                .where(ActivitySignup.activity_id == activity_id)
+                .group_by(ActivitySignup.status)).all())
+            assert counts == {"confirmed": SLOTS, "waitlisted": VOLUNTEERS - SLOTS}
+            assert db.session.get(Activity, activity_id).filled == SLOTS
+
+
+def test_two_cancellations_at_once_promote_two_in_order(race_app):
+    """Two confirmed volunteers cancel at the same moment: the first two on the waitlist
+    move up, once each, and the places taken stay at three."""
+    activity_id, volunteers = build_round(race_app, 100)
+    outcomes = run_at_once(race_app, volunteers[:5], SignUp(activity_id))
+    assert outcomes == ["ok"] * 5
+    with race_app.app_context():
+        rows = db.session.scalars(select(ActivitySignup).where(
+            ActivitySignup.activity_id == activity_id)
+            .order_by(ActivitySignup.queued_at, ActivitySignup.id)).all()
+        confirmed = [s.id for s in rows if s.status == "confirmed"]
+        waiting = [s.id for s in rows if s.status == "waitlisted"]
+    assert len(confirmed) == 3 and len(waiting) == 2
+
+    class Cancel:
+        def prepare(self, signup_id):
+            s = db.session.get(ActivitySignup, signup_id)
+            _ = s.activity  # load before racing
+            return s
+
+        def act(self, signup):
+            activities.cancel(signup=signup)
+
+    assert run_at_once(race_app, confirmed[:2], Cancel()) == ["ok", "ok"]
+    with race_app.app_context():
+        statuses = {s.id: s.status for s in db.session.scalars(select(ActivitySignup).where(
+            ActivitySignup.activity_id == activity_id))}
+        assert [statuses[i] for i in waiting] == ["confirmed", "confirmed"]
+        assert db.session.get(Activity, activity_id).filled == 3
