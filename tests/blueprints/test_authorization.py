@@ -20,6 +20,9 @@ ROUTES += [
     ("GET", "/people/{pid}/profiles/mentor/edit"),
     ("POST", "/people/{pid}/profiles/mentor/status"),
 ]
+# Service requests and hours reports (issue 6).
+ROUTES += [("GET", "/service-requests/"), ("GET", "/service-requests/new"),
+           ("GET", "/volunteer-reports/hours")]
 
 
 @pytest.fixture
@@ -59,6 +62,45 @@ def test_matrix(client, as_role, mentor_in_yanguan, role, method, template):
         as_role(role)
     url = template.format(pid=mentor_in_yanguan.id)
     resp = request(client, method, url)
+    want = expected_for("coordinator" if role == "town-coordinator" else role, method, url)
+    assert resp.status_code == want, (role, method, url)
+    if want == 302 and role == "anonymous":
+        assert "/login" in resp.headers["Location"]
+
+
+# The volunteer pipeline: {vid} is an applicant's volunteer profile in 盐官镇.
+VOLUNTEER_ROUTES = [
+    ("GET", "/volunteers/applicants"),
+    ("GET", "/volunteers/{vid}"),
+    ("POST", "/volunteers/{vid}/accept"),
+    ("POST", "/volunteers/{vid}/reject"),
+    ("POST", "/volunteers/{vid}/status"),
+    ("POST", "/volunteers/{vid}/resend-link"),
+    ("POST", "/volunteers/bulk-accept"),
+]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "volunteer", "donor", "coordinator", "admin",
+                                  "town-coordinator"])
+@pytest.mark.parametrize(("method", "template"), VOLUNTEER_ROUTES)
+def test_volunteer_pipeline_matrix(client, session, as_role, make_person, role, method,
+                                   template):
+    from matchmaker.models import VolunteerProfile
+
+    profile = VolunteerProfile(person=make_person("盐官报名", region="330481107201"),
+                               team="家庭教育", status="pending", source="signup")
+    session.add(profile)
+    session.flush()
+    if role == "town-coordinator":
+        as_role("coordinator", region_codes=("330481107",))
+    elif role != "anonymous":
+        as_role(role)
+    url = template.format(vid=profile.id)
+    if method == "GET":
+        resp = client.get(url)
+    else:
+        resp = client.post(url, data={"reason": "名额已满", "status": "inactive",
+                                      "ids": str(profile.id), "csrf_token": csrf_token(client)})
     want = expected_for("coordinator" if role == "town-coordinator" else role, method, url)
     assert resp.status_code == want, (role, method, url)
     if want == 302 and role == "anonymous":

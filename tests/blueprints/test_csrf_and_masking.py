@@ -22,6 +22,10 @@ def post_routes(app) -> list[str]:
                     "fund_id", "award_id"):
             url = url.replace(f"<int:{arg}>", "1")
         url = url.replace("<kind>", "mentor")
+        url = url.replace("<int:profile_id>", "1").replace("<token>", "sample-token")
+        for arg in ("activity_id", "signup_id", "hours_id"):  # activities and the portal
+            url = url.replace(f"<int:{arg}>", "1")
+        url = url.replace("<int:request_id>", "1").replace("<int:assignment_id>", "1")
         assert "<" not in url, f"add a sample value for {rule.rule}"
         urls.append(url)
     return sorted(urls)
