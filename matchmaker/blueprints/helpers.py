@@ -69,6 +69,20 @@ def _availability(value: str | None) -> str:
         gettext(AVAILABILITY_LABELS.get(a, a)) for a in (value or "").split(",") if a)
 
 
+def _local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time in the federation's local time."""
+    from matchmaker.services.clock import to_local
+
+    return to_local(value).strftime(fmt) if value else ""
+
+
+def _hours(minutes: int | None) -> str:
+    """Minutes as hours with one decimal, rounded half up (315 → 5.3), as in the reports."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str((Decimal(minutes or 0) / 60).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
 def for_user(lookup: Callable, *args, **kwargs):
     """A service lookup for the current user: 404 when the record is not hers to see
     (never telling whether it exists), 403 when she may see it but not act on it."""
@@ -130,5 +144,6 @@ def init_app(app: Flask) -> None:
         hours_status=_label(HOURS_STATUS_LABELS),
         request_status=_label(REQUEST_STATUS_LABELS),
         consent_purpose=_label(CONSENT_PURPOSE_LABELS),
-        hours=lambda minutes: f"{(minutes or 0) / 60:.1f}",
+        hours=_hours,
+        local_time=_local_time,
     )

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +26,7 @@ from matchmaker.models.base import utcnow
 from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.models.volunteering import ACTIVITY_SERVICES
 from matchmaker.services import notifications
+from matchmaker.services.clock import as_utc, from_local, to_local
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_by_code, region_filter
 from matchmaker.services.validation import clean_text, parse_date
@@ -37,28 +36,6 @@ MAX_SLOTS = 1000
 
 
 # --- time ------------------------------------------------------------------------------
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-
-
-def aware(value: datetime) -> datetime:
-    """A stored time as an aware UTC datetime (SQLite returns it naive)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def to_local(value: datetime) -> datetime:
-    return aware(value).astimezone(local_zone())
-
-
-def local_today() -> date:
-    return datetime.now(local_zone()).date()
-
-
-def from_local(day: date, at: time) -> datetime:
-    """A local date and time entered by a coordinator, as aware UTC for storage."""
-    return datetime.combine(day, at, tzinfo=local_zone()).astimezone(UTC)
-
 
 _TIME = re.compile(r"^(\d{1,2})[:：.](\d{2})$")
 
@@ -74,7 +51,7 @@ def parse_time(raw: str | time | None, *, field: str) -> time:
 
 
 def has_started(activity: Activity, *, now: datetime | None = None) -> bool:
-    return aware(activity.starts_at) <= (now or utcnow())
+    return as_utc(activity.starts_at) <= (now or utcnow())
 
 
 # --- coordinators: activities ----------------------------------------------------------
@@ -123,7 +100,7 @@ def _validated(user: User, data: ActivityInput) -> dict[str, object]:
 
 def create_activity(*, user: User, data: ActivityInput) -> Activity:
     values = _validated(user, data)
-    if aware(values["starts_at"]) <= utcnow():
+    if as_utc(values["starts_at"]) <= utcnow():
         raise DomainError(_("活动开始时间已过，请选择以后的时间"), field="day")
     activity = Activity(**values, filled=0, status="open", created_by=user.id)
     db.session.add(activity)

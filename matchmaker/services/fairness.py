@@ -20,8 +20,9 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import N_
 from matchmaker.models.profiles import MENTEE_KIND_LABELS
+from matchmaker.services.clock import today
 from matchmaker.services.scope import in_scope
-from matchmaker.services.validation import age_on, today
+from matchmaker.services.validation import age_on
 
 AGE_BANDS = ((0, 18, N_("18 岁以下")), (18, 25, N_("18–24 岁")), (25, 35, N_("25–34 岁")),
              (35, 45, N_("35–44 岁")), (45, 55, N_("45–54 岁")), (55, 200, N_("55 岁及以上")))

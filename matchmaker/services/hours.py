@@ -20,7 +20,7 @@ from matchmaker.models import (
     VolunteerProfile,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services.activities import local_today, to_local
+from matchmaker.services.clock import to_local, today
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_filter
 from matchmaker.services.validation import clean_text, parse_date
@@ -52,7 +52,7 @@ def log_hours(*, volunteer: VolunteerProfile, served_on: date | str,
         raise DomainError(_("您的志愿者身份尚未录用，暂不能登记服务时长"))
     if not isinstance(served_on, date):
         served_on = parse_date(served_on, field="served_on")
-    if served_on > local_today():
+    if served_on > today():
         raise DomainError(_("服务日期不能晚于今天"), field="served_on")
     minutes = to_minutes(hours)
     description = clean_text(description, field="description", label=_("服务内容"),
@@ -211,5 +211,5 @@ def certificate(volunteer: VolunteerProfile, year: int) -> Certificate:
     return Certificate(name=volunteer.person.name, year=year, entries=entries,
                        total_minutes=sum(e.minutes for e in entries),
                        federation=federation_name(volunteer.person.region),
-                       issued_on=local_today())
+                       issued_on=today())
 

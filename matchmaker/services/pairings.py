@@ -14,10 +14,11 @@ from matchmaker.extensions import db
 from matchmaker.models import FollowUp, Pairing, Person, Programme, Region, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.pairing import FOLLOW_UP_KINDS
+from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, Forbidden, NotFound
 from matchmaker.services.review import release_capacity
 from matchmaker.services.scope import in_scope, region_filter
-from matchmaker.services.validation import clean_text, today
+from matchmaker.services.validation import clean_text
 
 
 def pairings_query(user: User, programme: Programme, status: str = "") -> Select:

@@ -20,6 +20,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.services import audit
+from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import vault
@@ -30,7 +31,6 @@ from matchmaker.services.validation import (
     clean_text,
     parse_id_number,
     parse_mobile,
-    today,
 )
 
 

@@ -11,7 +11,6 @@ from matchmaker.models import (
     MentorProfile,
     Pairing,
     Person,
-    ServiceAssignment,
     User,
     VolunteerProfile,
 )
@@ -73,9 +72,3 @@ def pairings_of(person: Person) -> list[Pairing]:
         .where(or_(MentorProfile.person_id == person.id,
                    Pairing.mentee_person_id == person.id))
         .order_by(Pairing.started_on.desc(), Pairing.id.desc())))
-
-
-def assignments_of(volunteer: VolunteerProfile) -> list[ServiceAssignment]:
-    return list(db.session.scalars(
-        select(ServiceAssignment).where(ServiceAssignment.volunteer_id == volunteer.id)
-        .order_by(ServiceAssignment.status, ServiceAssignment.id.desc())))

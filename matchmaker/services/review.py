@@ -18,6 +18,7 @@ from matchmaker.models import MentorProfile, Pairing, Proposal, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.match_run import PROPOSAL_STATUS_LABELS
 from matchmaker.services import notifications
+from matchmaker.services.clock import today
 from matchmaker.services.engine_inputs import build_input, load_pools
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.programmes import weights_of
@@ -87,7 +88,7 @@ def approve(*, user: User, proposal: Proposal, on: date | None = None) -> Pairin
                 programme_id=proposal.programme_id, proposal_id=proposal.id,
                 mentor_id=proposal.mentor_id, mentee_key=proposal.mentee_key,
                 mentee_person_id=proposal.mentee_profile.person_id, status="active",
-                started_on=on or date.today(), approved_by=user.id)
+                started_on=on or today(), approved_by=user.id)
             db.session.add(pairing)
             db.session.flush()
     except IntegrityError:

@@ -8,7 +8,6 @@ one message that tells nothing about the record already on file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from matchmaker.models import Activity, Person, Region, VolunteerProfile
 from matchmaker.models.base import utcnow
 from matchmaker.models.profiles import AVAILABILITY, VOLUNTEER_TEAMS
 from matchmaker.services import consent, notifications
+from matchmaker.services.clock import as_utc
 from matchmaker.services.errors import DomainError
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import vault
@@ -90,18 +90,13 @@ def preset_region(code: str | None) -> tuple[str, str]:
     return "", ""
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timezone-aware columns back naive; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def wanted_activity(activity_id: int | None) -> Activity | None:
     """The activity a poster points to, if it is still open and yet to start; otherwise
     ``None`` (the page then simply does not mention it)."""
     if not activity_id:
         return None
     activity = db.session.get(Activity, activity_id)
-    if activity is None or activity.status != "open" or _aware(activity.starts_at) <= utcnow():
+    if activity is None or activity.status != "open" or as_utc(activity.starts_at) <= utcnow():
         return None
     return activity
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import phonenumbers
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from matchmaker.services import clock
 from matchmaker.services.errors import DomainError
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ－／", "0123456789xX-/")
@@ -68,7 +69,7 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdInfo:
     except (InvalidLength, InvalidFormat, ValidationError):
         raise DomainError(_("身份证号码格式不正确"), field="id_number") from None
     birth = ric.get_birth_date(value)
-    today = today or date.today()
+    today = today or clock.today()
     if birth > today or birth.year < 1900:
         raise DomainError(_("身份证号码中的出生日期不合理"), field="id_number")
     gender = "M" if int(value[16]) % 2 else "F"
@@ -158,6 +159,3 @@ def clean_text(raw: str | None, *, field: str, label: str, max_length: int,
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
-
-def today() -> date:
-    return datetime.now().date()

@@ -167,9 +167,9 @@ def test_hours_for_an_activity_offered_in_the_form(client, session, me, make_act
     signup_row(session, v, a)
     html = client.get("/me/hours").get_data(as_text=True)
     assert "已开始的活动" in html
-    from matchmaker.services.activities import aware
+    from matchmaker.services.clock import as_utc
 
-    day = (aware(a.starts_at) + timedelta(hours=8)).date().isoformat()
+    day = (as_utc(a.starts_at) + timedelta(hours=8)).date().isoformat()
     resp = post(client, "/me/hours", served_on=day, hours="2", activity=str(a.id))
     assert resp.status_code == 302, resp.get_data(as_text=True)
     assert session.scalar(select(ServiceHours.activity_id).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from matchmaker.models import Activity, ActivitySignup, Notification, Region, VolunteerProfile
 from matchmaker.models.base import utcnow
-from matchmaker.services import activities
+from matchmaker.services import activities, clock
 from matchmaker.services.errors import DomainError, NotFound
 
 _MOBILES = itertools.count(13900000001)
@@ -38,7 +39,7 @@ def make_activity(session, regions):
               starts_at: datetime | None = None, ends_at: datetime | None = None,
               status: str = "open") -> Activity:
         day = day or (date.today() + timedelta(days=7))
-        tz = activities.ZoneInfo("Asia/Shanghai")
+        tz = ZoneInfo("Asia/Shanghai")
         a = Activity(title=title, service="助老", team="",
                      region=session.scalar(select(Region).where(Region.code == region)),
                      place="敬老院",
@@ -238,8 +239,8 @@ def test_create_keeps_local_time_as_utc(app_ctx, make_user):
     a = activities.create_activity(user=coordinator, data=_input())
     app_ctx.expire(a)
     day = date.today() + timedelta(days=10)
-    assert activities.aware(a.starts_at) == datetime.combine(day, time(1), UTC)
-    assert activities.to_local(a.ends_at).strftime("%H:%M") == "11:30"
+    assert clock.as_utc(a.starts_at) == datetime.combine(day, time(1), UTC)
+    assert clock.to_local(a.ends_at).strftime("%H:%M") == "11:30"
     assert (a.status, a.filled, a.slots, a.region.code) == ("open", 0, 5, "330481107201")
 
 

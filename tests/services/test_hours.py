@@ -11,7 +11,7 @@ import pytest
 
 from matchmaker.models import ActivitySignup, ServiceHours
 from matchmaker.models.base import utcnow
-from matchmaker.services import activities, hours
+from matchmaker.services import clock, hours
 from matchmaker.services.errors import DomainError, NotFound
 from tests.services.test_activities import (  # noqa: F401
     make_activity,
@@ -21,12 +21,12 @@ from tests.services.test_activities import (  # noqa: F401
 
 
 def yesterday() -> date:
-    return activities.local_today() - timedelta(days=1)
+    return clock.today() - timedelta(days=1)
 
 
 def test_logged_hours_are_pending_in_minutes(app_ctx, make_volunteer):
     v = make_volunteer()
-    entry = hours.log_hours(volunteer=v, served_on=activities.local_today() - timedelta(days=1),
+    entry = hours.log_hours(volunteer=v, served_on=clock.today() - timedelta(days=1),
                             hours=Decimal("2.5"), description="陪老人聊天")
     assert (entry.status, entry.minutes, entry.activity_id) == ("pending", 150, None)
     assert hours.log_hours(volunteer=v, served_on="2026-01-05", hours="0.75").minutes == 45
@@ -45,18 +45,18 @@ def test_a_future_date_is_refused(app_ctx, make_volunteer):
 def test_minutes_bounds(app_ctx, make_volunteer, raw, ok):
     v = make_volunteer()
     if ok:
-        entry = hours.log_hours(volunteer=v, served_on=activities.local_today(), hours=raw)
+        entry = hours.log_hours(volunteer=v, served_on=clock.today(), hours=raw)
         assert 0 < entry.minutes <= 1440
     else:
         with pytest.raises(DomainError) as e:
-            hours.log_hours(volunteer=v, served_on=activities.local_today(), hours=raw)
+            hours.log_hours(volunteer=v, served_on=clock.today(), hours=raw)
         assert e.value.field == "hours"
 
 
 def test_applicants_cannot_log_hours(app_ctx, make_volunteer):
     with pytest.raises(DomainError, match="尚未录用"):
         hours.log_hours(volunteer=make_volunteer(status="pending"),
-                        served_on=activities.local_today(), hours="1")
+                        served_on=clock.today(), hours="1")
 
 
 def _signup(session, volunteer, activity, status="confirmed") -> ActivitySignup:
@@ -73,7 +73,7 @@ def test_hours_for_an_activity_need_a_confirmed_place_and_its_date(app_ctx, make
     a = started_activity(make_activity)
     _signup(app_ctx, v, a)
     _signup(app_ctx, waiting, a, status="waitlisted")
-    day = activities.to_local(a.starts_at).date()
+    day = clock.to_local(a.starts_at).date()
     with pytest.raises(DomainError, match="没有正式报名") as e:
         hours.log_hours(volunteer=waiting, served_on=day, hours="2", activity_id=a.id)
     assert e.value.field == "activity"
@@ -94,8 +94,8 @@ def test_hours_for_an_activity_need_a_confirmed_place_and_its_date(app_ctx, make
 def test_coordinator_in_scope_approves_and_rejects(app_ctx, make_user, make_volunteer):
     v = make_volunteer(region="330481107201")
     coordinator = make_user("coordinator", region_codes=("330481107",))
-    e1 = hours.log_hours(volunteer=v, served_on=activities.local_today(), hours="2")
-    e2 = hours.log_hours(volunteer=v, served_on=activities.local_today(), hours="3")
+    e1 = hours.log_hours(volunteer=v, served_on=clock.today(), hours="2")
+    e2 = hours.log_hours(volunteer=v, served_on=clock.today(), hours="3")
     assert [e.id for e in hours.pending_for(coordinator)] == [e1.id, e2.id]
     hours.approve(user=coordinator, entry=hours.get_entry(coordinator, e1.id))
     with pytest.raises(DomainError, match="不能为空"):
@@ -113,7 +113,7 @@ def test_coordinator_in_scope_approves_and_rejects(app_ctx, make_user, make_volu
 
 def test_out_of_scope_coordinator_cannot_reach_the_hours(app_ctx, make_user, make_volunteer):
     v = make_volunteer(region="330481107201")
-    entry = hours.log_hours(volunteer=v, served_on=activities.local_today(), hours="2")
+    entry = hours.log_hours(volunteer=v, served_on=clock.today(), hours="2")
     other_town = make_user("coordinator", region_codes=("330481101",))
     assert hours.pending_for(other_town) == []
     with pytest.raises(NotFound):
@@ -127,7 +127,7 @@ def test_out_of_scope_coordinator_cannot_reach_the_hours(app_ctx, make_user, mak
 def test_bulk_approval(app_ctx, make_user, make_volunteer):
     coordinator = make_user("coordinator")
     v = make_volunteer()
-    entries = [hours.log_hours(volunteer=v, served_on=activities.local_today(), hours=str(h))
+    entries = [hours.log_hours(volunteer=v, served_on=clock.today(), hours=str(h))
                for h in (1, 2, 3)]
     hours.approve(user=coordinator, entry=entries[0])
     done, refused = hours.approve_many(user=coordinator,
@@ -141,7 +141,7 @@ def test_certificate_counts_only_approved_hours_of_the_year(app_ctx, make_user,
                                                             make_volunteer):
     coordinator = make_user("coordinator")
     v = make_volunteer("沈美华")
-    year = activities.local_today().year - 1  # a whole year in the past
+    year = clock.today().year - 1  # a whole year in the past
 
     def logged(day, h, decide=None):
         e = hours.log_hours(volunteer=v, served_on=day, hours=h)
@@ -166,13 +166,13 @@ def test_certificate_counts_only_approved_hours_of_the_year(app_ctx, make_user,
 
 def test_a_volunteer_withdraws_only_her_own_pending_entry(app_ctx, make_user, make_volunteer):
     v, other = make_volunteer("甲"), make_volunteer("乙")
-    mine = hours.log_hours(volunteer=v, served_on=activities.local_today(), hours="1")
-    theirs = hours.log_hours(volunteer=other, served_on=activities.local_today(), hours="1")
+    mine = hours.log_hours(volunteer=v, served_on=clock.today(), hours="1")
+    theirs = hours.log_hours(volunteer=other, served_on=clock.today(), hours="1")
     with pytest.raises(NotFound):
         hours.get_entry_of(v, theirs.id)
     hours.approve(user=make_user("admin"), entry=mine)
     with pytest.raises(DomainError, match="不能撤回"):
         hours.withdraw_entry(entry=hours.get_entry_of(v, mine.id))
-    fresh = hours.log_hours(volunteer=v, served_on=activities.local_today(), hours="1")
+    fresh = hours.log_hours(volunteer=v, served_on=clock.today(), hours="1")
     hours.withdraw_entry(entry=fresh)
     assert app_ctx.get(ServiceHours, fresh.id) is None

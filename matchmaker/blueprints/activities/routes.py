@@ -12,17 +12,11 @@ from matchmaker.blueprints.activities.forms import ActivityForm, RejectForm
 from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.helpers import for_user, roles_required
 from matchmaker.extensions import db
-from matchmaker.services import activities, hours
+from matchmaker.services import activities, clock, hours
 from matchmaker.services.errors import DomainError
 from matchmaker.services.scope import assignable_regions
 
 STAFF = ("admin", "coordinator")
-
-
-@bp.app_template_filter("local_time")
-def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (UTC) time in the federation's local time."""
-    return activities.to_local(value).strftime(fmt) if value else ""
 
 
 def _region_choices(form: ActivityForm) -> None:
@@ -72,7 +66,7 @@ def edit(activity_id: int):
     form = ActivityForm()
     _region_choices(form)
     if request.method == "GET":
-        start, end = activities.to_local(activity.starts_at), activities.to_local(activity.ends_at)
+        start, end = clock.to_local(activity.starts_at), clock.to_local(activity.ends_at)
         form.title.data, form.service.data, form.team.data = \
             activity.title, activity.service, activity.team
         form.region.data, form.place.data = activity.region.code, activity.place

@@ -12,7 +12,15 @@ from matchmaker.blueprints.helpers import for_user, roles_required
 from matchmaker.blueprints.portal import bp
 from matchmaker.blueprints.portal.forms import HoursForm, ProfileForm
 from matchmaker.extensions import db
-from matchmaker.services import activities, consent, hours, notifications, portal
+from matchmaker.services import (
+    activities,
+    clock,
+    consent,
+    hours,
+    notifications,
+    portal,
+    service_requests,
+)
 from matchmaker.services.errors import DomainError
 
 
@@ -38,7 +46,7 @@ def _render_home(form: ProfileForm | None = None, status: int = 200):
         "portal/home.html", volunteer=volunteer, person=person, form=form,
         consent=consent.active(person, "volunteer") if person else None,
         pairings=portal.pairings_of(person) if person else [],
-        assignments=portal.assignments_of(volunteer) if volunteer else [],
+        assignments=service_requests.assignments_for(volunteer) if volunteer else [],
         upcoming=activities.upcoming_signups(volunteer) if volunteer else [],
         inbox=notifications.inbox(person) if person else []), status
 
@@ -134,7 +142,7 @@ def _hours_form() -> HoursForm:
     form = HoursForm()
     form.activity.choices = choices(
         [("", _("不对应活动")),
-         *((str(s.activity_id), f"{activities.to_local(s.activity.starts_at):%Y-%m-%d} "
+         *((str(s.activity_id), f"{clock.to_local(s.activity.starts_at):%Y-%m-%d} "
             f"{s.activity.title}") for s in hours.loggable_activities(_me()))])
     return form
 
@@ -161,7 +169,7 @@ def hours_index():
         else:
             flash(_("已登记，等待妇联审核"), "success")
             return redirect(url_for(".hours_index"))
-    year = activities.local_today().year
+    year = clock.today().year
     return render_template("portal/hours.html", form=form, entries=hours.entries_of(volunteer),
                            year=year, total=hours.approved_total(volunteer, year)), \
         422 if request.method == "POST" else 200
@@ -185,7 +193,7 @@ def hours_withdraw(hours_id: int):
 @roles_required("volunteer")
 def certificate():
     volunteer = _me()
-    this_year = activities.local_today().year
+    this_year = clock.today().year
     year = request.args.get("year", type=int) or this_year
     if not 2000 <= year <= this_year:
         year = this_year
