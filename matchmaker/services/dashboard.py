@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from matchmaker.extensions import db
-from matchmaker.models import Person, Region, User
+from matchmaker.models import Person, Region, ServiceHours, User, VolunteerProfile
 from matchmaker.services.registries import REGISTRIES, Registry
 from matchmaker.services.scope import region_filter
 
@@ -24,6 +24,8 @@ class Summary:
     regions: list[Region]
     people: int
     registries: list[RegistryCount]
+    applicants: int = 0  # volunteer sign-ups waiting for a decision
+    hours_pending: int = 0  # self-logged hours waiting for approval
 
 
 def summary(user: User) -> Summary:
@@ -41,5 +43,12 @@ def summary(user: User) -> Summary:
         counts.append(RegistryCount(
             reg, active=count(base.where(reg.model.status == "active")), total=count(base)))
     people = count(select(func.count(Person.id)).where(Person.status == "active"))
+    applicants = count(select(func.count(VolunteerProfile.id)).join(VolunteerProfile.person)
+                       .where(VolunteerProfile.status == "pending"))
+    hours_pending = count(
+        select(func.count(ServiceHours.id))
+        .join(VolunteerProfile, ServiceHours.volunteer_id == VolunteerProfile.id)
+        .join(VolunteerProfile.person).where(ServiceHours.status == "pending"))
     regions = user.regions if user.role == "coordinator" else []
-    return Summary(regions=regions, people=people, registries=counts)
+    return Summary(regions=regions, people=people, registries=counts, applicants=applicants,
+                   hours_pending=hours_pending)

@@ -180,3 +180,21 @@ def test_town_coordinator_gets_404_for_another_towns_applicant(
     assert resp.status_code == 404
     assert session.get(VolunteerProfile, other.id).status == "pending"
     assert client.get("/volunteers/999999").status_code == 404
+
+
+def test_home_counts_applicants_and_pending_hours_in_scope(client, session, as_role,
+                                                           make_applicant):
+    from datetime import date
+
+    from matchmaker.models import ServiceHours
+
+    make_applicant("盐官甲", mobile="13957000001")
+    make_applicant("盐官乙", mobile="13957000002")
+    make_applicant("许村丙", region="330481101201", mobile="13957000003")
+    served = make_applicant("盐官丁", mobile="13957000004", status="active")
+    session.add(ServiceHours(volunteer_id=served.id, served_on=date(2026, 11, 1), minutes=90,
+                             status="pending"))
+    session.flush()
+    as_role("coordinator", region_codes=("330481107",))
+    html = client.get("/").get_data(as_text=True)
+    assert "志愿者报名待审核 2 人" in html and "服务时长待审核 1 条" in html
