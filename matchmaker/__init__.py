@@ -25,6 +25,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     if test_config:
         app.config.from_mapping(test_config)
 
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind a reverse proxy: trust its X-Forwarded-* headers (and only that many), so
+        # that rate limits see the visitor's address and links sent out by SMS use the
+        # public scheme and host.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

@@ -93,6 +93,10 @@ def load(instance_path: str, environ: os._Environ | dict | None = None) -> dict[
     cfg["JOBS_INLINE"] = not redis_url
     # Secure cookies only when the deployment says it is served over HTTPS.
     https = env.get("MATCHMAKER_HTTPS", "").lower() in {"1", "true", "yes"}
+    hops = env.get("MATCHMAKER_PROXY_HOPS", "0")
+    if not hops.isdigit():
+        raise ConfigError("MATCHMAKER_PROXY_HOPS 必须是 0 或正整数（反向代理的层数）")
+    cfg["PROXY_HOPS"] = int(hops)
     cfg["SESSION_COOKIE_SECURE"] = https
     cfg["REMEMBER_COOKIE_SECURE"] = https
     return cfg

@@ -55,3 +55,39 @@ def test_anonymous_home_redirects_to_login(client):
     resp = client.get("/")
     assert resp.status_code == 302
     assert "/login" in resp.headers["Location"]
+
+
+def _seen_behind_proxy(app, tmp_path, hops: int) -> tuple[str, str]:
+    """(an external link, the client address) as the app sees them through a proxy."""
+    from flask import request, url_for
+
+    proxied = create_app({"ID_KEY": app.config["ID_KEY"], "TESTING": True,
+                          "PROXY_HOPS": hops}, instance_path=str(tmp_path))
+    seen = {}
+
+    @proxied.get("/_probe")
+    def probe():
+        seen["url"] = url_for("signup.join", _external=True)
+        seen["addr"] = request.remote_addr
+        return ""
+
+    proxied.test_client().get("/_probe", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "fulian.example.cn",
+        "X-Forwarded-For": "203.0.113.7"})
+    return seen["url"], seen["addr"]
+
+
+def test_behind_a_proxy_links_use_the_public_address(app, tmp_path):
+    """With MATCHMAKER_PROXY_HOPS=1, a link built for an SMS (the set-password link, say)
+    carries the scheme and host the proxy was reached at, and rate limits see the visitor;
+    without it, forwarded headers are ignored (anyone could send them)."""
+    assert _seen_behind_proxy(app, tmp_path, 1) == ("https://fulian.example.cn/join",
+                                                    "203.0.113.7")
+    assert _seen_behind_proxy(app, tmp_path, 0) == ("http://localhost/join", "10.0.0.1")
+    assert load(str(tmp_path), environ={"MATCHMAKER_PROXY_HOPS": "2"})["PROXY_HOPS"] == 2
+    try:
+        load(str(tmp_path), environ={"MATCHMAKER_PROXY_HOPS": "two"})
+    except ConfigError as e:
+        assert "MATCHMAKER_PROXY_HOPS" in str(e)
+    else:
+        raise AssertionError("a bad MATCHMAKER_PROXY_HOPS was accepted")
