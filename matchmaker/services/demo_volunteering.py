@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -24,8 +23,8 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.services import consent
+from matchmaker.services.clock import from_local, to_local, today
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 # (title, service, team, days from today, start hour, hours, slots)
 ACTIVITIES = (
     ("敬老院重阳关爱服务", "助老", "文明传播", 3, 9, 3, 6),
@@ -40,8 +39,8 @@ ACTIVITIES = (
 
 
 def _at(day_offset: int, hour: int) -> datetime:
-    day = datetime.now(LOCAL).date() + timedelta(days=day_offset)
-    return datetime.combine(day, time(hour), LOCAL)
+    """A local time some days from today, in UTC (SQLite keeps no zone: store UTC only)."""
+    return from_local(today() + timedelta(days=day_offset), time(hour))
 
 
 def seed(result) -> None:
@@ -112,7 +111,7 @@ def seed(result) -> None:
             pending = s.volunteer_id == (mine.id if mine else None) and a.title.startswith("春耕")
             db.session.add(ServiceHours(
                 volunteer_id=s.volunteer_id, activity_id=a.id,
-                served_on=a.starts_at.astimezone(LOCAL).date(),
+                served_on=to_local(a.starts_at).date(),
                 minutes=int(a.hours * 60), description=a.title,
                 status="pending" if pending else "approved",
                 reviewed_by=None if pending else (admin.id if admin else None),

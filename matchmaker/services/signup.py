@@ -18,13 +18,20 @@ from matchmaker.models import Activity, Person, Region, VolunteerProfile
 from matchmaker.models.base import utcnow
 from matchmaker.models.profiles import AVAILABILITY, VOLUNTEER_TEAMS
 from matchmaker.services import consent, notifications
-from matchmaker.services.clock import as_utc
+from matchmaker.services.clock import as_utc, today
 from matchmaker.services.errors import DomainError
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import vault
-from matchmaker.services.validation import clean_name, clean_text, parse_id_number, parse_mobile
+from matchmaker.services.validation import (
+    age_on,
+    clean_name,
+    clean_text,
+    parse_id_number,
+    parse_mobile,
+)
 
 PURPOSE = "volunteer"
+ADULT = 18
 
 
 class AlreadyRegistered(DomainError):
@@ -125,19 +132,18 @@ def _ordered(picked: list[str], allowed: tuple[str, ...]) -> list[str]:
 
 
 def register(*, data: SignupInput) -> VolunteerProfile:
-    """Record an application: a person (new, or the one her ID number names), a pending
-    volunteer profile, her consent to the notice she read, and a message to her.
+    """Record an application: a new person, a pending volunteer profile, her consent to
+    the notice she read, and a message to her.
 
     Duplicates. A mobile or ID number that already belongs to someone with a volunteer
-    profile is refused (``AlreadyRegistered``). An ID number that belongs to someone
-    *without* one — say a woman in the mentee registry — cannot become a second person
-    (the ID hash is unique), so the application is attached to her, but only when the
-    typed name equals the registered one; otherwise the same refusal is given, so that
-    the page never confirms whose number it is. Her record is never changed from this
-    public page (not her mobile, region or anything else): what she typed beyond the
-    application stays out, and the coordinator who reviews it sees her record as it was.
-    A mobile alone is no proof of identity (families share phones), so a mobile known
-    only outside the volunteer registry leads to a new person, for a coordinator to merge.
+    profile is refused (``AlreadyRegistered``) — the one thing this page may confirm. An
+    ID number held by someone *outside* the volunteer registry (a mentee, a poor mother)
+    must not be confirmed, nor may an anonymous form attach anything to her record: the
+    application is taken like any other, as a new person without the ID number, and a
+    note asks the coordinator to compare and merge the two records. A mobile alone is no
+    proof of identity (families share phones), so it never links records either.
+    Under-18s cannot sign up online (a guardian must consent); the age is read from the
+    ID number when she gives one.
     """
     notice = consent.current_notice(PURPOSE)
     if data.notice_version != notice.version:
@@ -146,6 +152,10 @@ def register(*, data: SignupInput) -> VolunteerProfile:
     name = clean_name(data.name)
     mobile = parse_mobile(data.mobile)
     id_info = parse_id_number(data.id_number) if (data.id_number or "").strip() else None
+    if id_info is not None and age_on(id_info.birth_date, today()) < ADULT:
+        raise DomainError(_("未满 18 周岁不能在线报名，请由监护人陪同到所在地妇联登记"),
+                          field="id_number")
+    birth, gender = (id_info.birth_date, id_info.gender) if id_info else (None, "F")
     teams = _ordered(data.teams, VOLUNTEER_TEAMS)
     if not teams:
         raise DomainError(_("请至少选择一个服务队"), field="teams")
@@ -162,21 +172,21 @@ def register(*, data: SignupInput) -> VolunteerProfile:
     if volunteer_by_mobile is not None:
         raise AlreadyRegistered()
 
-    person = None
     digest = vault().digest(id_info.number) if id_info else None
-    if digest is not None:
-        person = db.session.scalar(select(Person).where(Person.id_hash == digest))
-        if person is not None:
-            has_profile = db.session.scalar(select(VolunteerProfile.id).where(
-                VolunteerProfile.person_id == person.id))
-            if has_profile is not None or person.name != name:
-                raise AlreadyRegistered()
+    on_file = db.session.scalar(select(Person.id).where(Person.id_hash == digest)) \
+        if digest is not None else None
+    if on_file is not None:
+        if db.session.scalar(select(VolunteerProfile.id).where(
+                VolunteerProfile.person_id == on_file)) is not None:
+            raise AlreadyRegistered()
+        id_info, digest = None, None  # kept off the new record; the note asks to merge
 
     try:
         with db.session.begin_nested():
-            if person is None:
-                person = _new_person(name=name, mobile=mobile, region=region,
-                                     id_info=id_info, digest=digest)
+            person = _new_person(name=name, mobile=mobile, region=region, id_info=id_info,
+                                 digest=digest, birth=birth, gender=gender,
+                                 note=_("报名时填写的身份证号与已登记的人员相同，请核对后合并两条记录。")
+                                 if on_file is not None else "")
             profile = VolunteerProfile(
                 person_id=person.id, status="pending", source="signup", team=teams[0],
                 teams=",".join(teams), skills=skills, availability=",".join(availability),
@@ -195,14 +205,12 @@ def register(*, data: SignupInput) -> VolunteerProfile:
     return profile
 
 
-def _new_person(*, name: str, mobile: str, region: Region, id_info, digest: str | None
-                ) -> Person:
+def _new_person(*, name: str, mobile: str, region: Region, id_info, digest: str | None,
+                birth, gender: str, note: str) -> Person:
     pinyin, initials = name_keys(name)
     # 巾帼志愿者 are women: female unless her ID number says otherwise.
     person = Person(status="active", name=name, name_pinyin=pinyin, name_initials=initials,
-                    gender=id_info.gender if id_info else "F",
-                    birth_date=id_info.birth_date if id_info else None,
-                    mobile=mobile, region=region)
+                    gender=gender, birth_date=birth, mobile=mobile, region=region, note=note)
     if id_info is not None:
         person.id_cipher = vault().encrypt(id_info.number)
         person.id_hash = digest

@@ -69,15 +69,30 @@ def test_register_by_id_number(app_ctx, regions, make_person):
         signup.register(data=data(mobile="13600000000", id_number=number))
 
 
-def test_existing_person_gets_the_profile_only_under_her_name(app_ctx, regions, make_person):
+def test_an_id_held_outside_the_volunteer_registry_is_neither_confirmed_nor_linked(
+        app_ctx, regions, make_person):
+    """The public page must not tell whether an ID number belongs to a mentee or a poor
+    mother, nor attach anything to her record: a new applicant is made, without the ID
+    number, and a note asks the coordinator to compare the two."""
     number = make_id("330481", date(1970, 3, 3), 6)
     her = make_person("顾月琴", region="330481101201", mobile=None, id_number=number)
-    with pytest.raises(signup.AlreadyRegistered):
-        signup.register(data=data(name="顾月", id_number=number))
-    profile = signup.register(data=data(name="顾月琴", id_number=number))
-    assert profile.person_id == her.id
-    assert her.mobile is None and her.region.code == "330481101201"  # untouched
-    assert app_ctx.scalar(select(func.count(Person.id)).where(Person.name == "顾月琴")) == 1
+    for name in ("顾月", "顾月琴"):
+        profile = signup.register(data=data(name=name, id_number=number,
+                                            mobile=f"1390000{len(name):04d}"))
+        assert profile.person_id != her.id
+        assert profile.person.id_hash is None and profile.person.id_cipher is None
+        assert "请核对后合并" in profile.person.note
+    assert her.mobile is None and her.note == "" and her.region.code == "330481101201"
+    assert app_ctx.scalar(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.person_id == her.id)) == 0
+
+
+def test_under_18_cannot_sign_up_online(app_ctx, regions):
+    child = make_id("330481", date.today().replace(year=date.today().year - 15), 7)
+    with pytest.raises(DomainError) as e:
+        signup.register(data=data(id_number=child))
+    assert e.value.field == "id_number" and "未满 18 周岁" in e.value.message
+    assert app_ctx.scalar(select(func.count(Person.id))) == 0
 
 
 @pytest.mark.parametrize(("over", "field"), [
