@@ -27,6 +27,9 @@ class Notification(Timestamps, db.Model):
     channel: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # A one-time link kept apart from the body: appended only when the SMS goes out, never
+    # shown in-app, and forgotten (NULL) once sent, used or superseded.
+    secret: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

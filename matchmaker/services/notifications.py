@@ -8,7 +8,7 @@ import logging
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from matchmaker.extensions import db
 from matchmaker.models import Notification, Pairing, Person
@@ -17,15 +17,36 @@ from matchmaker.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def notify(*, person: Person, subject: str, body: str) -> list[Notification]:
-    """Queue a message to a person: in-app always, SMS when she has a mobile."""
+def notify(*, person: Person, subject: str, body: str,
+           secret: str | None = None) -> list[Notification]:
+    """Queue a message to a person: in-app always, SMS when she has a mobile.
+
+    ``secret`` (a one-time link) goes by SMS only: it is stored apart from the body,
+    appended when the SMS is sent and then forgotten, so that neither her inbox nor a copy
+    of the database holds a usable link for long."""
     made = [Notification(person_id=person.id, channel="inapp", subject=subject, body=body,
                          status="sent", sent_at=utcnow())]
     if person.mobile:
         made.append(Notification(person_id=person.id, channel="sms", subject=subject,
-                                 body=body, status="pending"))
+                                 body=body, secret=secret, status="pending"))
     db.session.add_all(made)
     return made
+
+
+def sms_text(notification: Notification) -> str:
+    """What the SMS says: the body, and the secret if it has not been forgotten yet."""
+    if notification.secret:
+        return f"{notification.body} {notification.secret}"
+    return notification.body
+
+
+def forget_secrets(person_id: int) -> int:
+    """Forget every one-time link still kept for her (used, superseded or revoked)."""
+    done = db.session.execute(
+        update(Notification).where(Notification.person_id == person_id,
+                                   Notification.secret.is_not(None))
+        .values(secret=None).execution_options(synchronize_session=False))
+    return done.rowcount
 
 
 def pairing_published(pairing: Pairing) -> None:
@@ -55,6 +76,11 @@ def deliver_pending(limit: int = 100) -> int:
     for n in pending:
         n.status = adapter.send(n)
         n.sent_at = utcnow()
+        if n.status == "sent":
+            # Delivered: the link lives in her SMS now. A logging stand-in keeps it, so
+            # that on a machine without a gateway the link can still be read off the
+            # outbox by whoever runs it.
+            n.secret = None
     db.session.flush()
     return len(pending)
 

@@ -1,5 +1,6 @@
-"""One-time links (set a password): the raw token goes out once, in the outbox message;
-only its SHA-256 is stored, so a copy of the database opens no account.
+"""One-time links (set a password): the raw token goes out once, by SMS; the token table
+keeps only its SHA-256, and the outbox keeps the link apart from the message body and
+forgets it once it is sent, used or superseded (``notifications.forget_secrets``).
 
 A token is good once, until it expires, and only while it is the user's newest one for
 its purpose. Raw tokens are never logged nor written anywhere but the message itself.
@@ -19,6 +20,7 @@ from matchmaker.extensions import db
 from matchmaker.models import OneTimeToken, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.user import TOKEN_PURPOSES
+from matchmaker.services import notifications
 from matchmaker.services.errors import DomainError
 
 # token_urlsafe(32) makes 43 characters; anything much longer is not one of ours.
@@ -41,6 +43,8 @@ def revoke(user: User, purpose: str = "set_password") -> int:
         OneTimeToken.used_at.is_(None))))
     for t in live:
         t.used_at = now
+    if user.person_id:
+        notifications.forget_secrets(user.person_id)
     db.session.flush()
     return len(live)
 
@@ -80,4 +84,6 @@ def redeem(raw: str, purpose: str = "set_password") -> User:
     db.session.expire(token, ["used_at"])
     if done.rowcount != 1:
         raise DomainError(_("链接已失效或已使用，请联系所在地妇联重新发送"))
+    if token.user.person_id:
+        notifications.forget_secrets(token.user.person_id)
     return token.user

@@ -7,9 +7,15 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from matchmaker.models import AuditEvent, Notification, OneTimeToken, VolunteerProfile
+from matchmaker.models import (
+    AuditEvent,
+    ConsentRecord,
+    Notification,
+    OneTimeToken,
+    VolunteerProfile,
+)
 from matchmaker.models.base import utcnow
 from tests.conftest import csrf_token
 
@@ -20,6 +26,8 @@ NEW_PASSWORD = "Garden-2026"
 @pytest.fixture
 def applicant(session, make_person):
     person = make_person("沈小芳", mobile=MOBILE)
+    session.add(ConsentRecord(person=person, purpose="volunteer", notice_version="2026-11",
+                              channel="web", given_at=utcnow()))  # as the sign-up page does
     profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育",
                                services="助老", availability="we_am", source="signup",
                                status="pending")
@@ -35,10 +43,15 @@ def accept_and_get_link(client, session, as_role, profile) -> str:
                        data={"csrf_token": csrf_token(client)})
     assert resp.status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client)})
-    body = session.scalar(select(Notification.body).where(
-        Notification.person_id == profile.person_id, Notification.channel == "inapp")
-        .order_by(Notification.id.desc()))
-    return re.search(r"http://localhost(/account/set-password/[\w-]+)", body).group(1)
+    return sms_link(session, profile.person_id)
+
+
+def sms_link(session, person_id: int) -> str:
+    """The path of the link in her newest SMS (kept apart from the text until used)."""
+    secret = session.scalar(select(Notification.secret).where(
+        Notification.person_id == person_id, Notification.channel == "sms",
+        Notification.secret.is_not(None)).order_by(Notification.id.desc()))
+    return re.fullmatch(r"http://localhost(/account/set-password/[\w-]+)", secret).group(1)
 
 
 def set_password(client, path: str, password: str = NEW_PASSWORD, confirm: str | None = None):
@@ -64,6 +77,10 @@ def test_link_sets_the_password_and_she_logs_in_with_her_mobile(client, session,
     resp = set_password(client, path)
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/login")
     assert resp.headers["Referrer-Policy"] == "no-referrer"
+    # Used: the outbox no longer holds the link anywhere.
+    assert session.scalar(select(func.count(Notification.id)).where(
+        Notification.person_id == applicant.person_id,
+        Notification.secret.is_not(None))) == 0
     assert "密码已设置" in client.get("/login").get_data(as_text=True)
 
     for name in (MOBILE, "139 5700 1234"):
@@ -124,10 +141,12 @@ def test_resending_invalidates_the_first_link(client, session, as_role, applican
     client.post(f"/volunteers/{applicant.id}/resend-link",
                 data={"csrf_token": csrf_token(client)})
     client.post("/logout", data={"csrf_token": csrf_token(client)})
-    body = session.scalar(select(Notification.body).where(
-        Notification.channel == "inapp").order_by(Notification.id.desc()))
-    second = re.search(r"http://localhost(/account/set-password/[\w-]+)", body).group(1)
+    second = sms_link(session, applicant.person_id)
     assert second != first
+    # The superseded link is forgotten: only the newest SMS still holds one.
+    assert session.scalar(select(func.count(Notification.id)).where(
+        Notification.person_id == applicant.person_id,
+        Notification.secret.is_not(None))) == 1
     assert client.get(first).status_code == 410
     assert client.get(second).status_code == 200
 

@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from matchmaker.models import AuditEvent, Notification, OneTimeToken, User, VolunteerProfile
+from matchmaker.models import (
+    AuditEvent,
+    ConsentRecord,
+    Notification,
+    OneTimeToken,
+    User,
+    VolunteerProfile,
+)
 from matchmaker.models.base import utcnow
 from matchmaker.services import tokens, users, volunteers
 from matchmaker.services.errors import DomainError, NotFound
@@ -26,8 +33,13 @@ def link_for(raw: str) -> str:
 @pytest.fixture
 def make_applicant(session, make_person):
     def build(name: str = "沈小芳", *, region: str = "330481107201",
-              mobile: str | None = "13957001234", status: str = "pending") -> VolunteerProfile:
+              mobile: str | None = "13957001234", status: str = "pending",
+              consented: bool = True) -> VolunteerProfile:
         person = make_person(name, region=region, mobile=mobile)
+        if consented:  # as the sign-up page records it
+            session.add(ConsentRecord(person=person, purpose="volunteer",
+                                      notice_version="2026-11", channel="web",
+                                      given_at=utcnow()))
         profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育,法律维权",
                                    services="助老", skills="心理咨询", availability="we_am",
                                    source="signup", status=status)
@@ -62,7 +74,9 @@ def test_accept_makes_one_account_a_token_and_a_message_with_the_link(
     assert {m.channel for m in messages} == {"inapp", "sms"}
     body = messages[0].body
     assert "报名已通过" in body and "72 小时" in body and "手机号" in body
-    raw = re.search(re.escape(LINK) + r"(\S+?) ", body).group(1)
+    sms = next(m for m in messages if m.channel == "sms")
+    raw = re.fullmatch(re.escape(LINK) + r"([\w-]+)", sms.secret).group(1)
+    assert raw not in body
     stored = app_ctx.scalars(select(OneTimeToken).where(
         OneTimeToken.user_id == account.id)).all()
     assert len(stored) == 1
@@ -148,10 +162,13 @@ def test_archive_revokes_a_pending_link(app_ctx, make_user, make_applicant):
     coordinator = make_user("coordinator")
     profile = make_applicant()
     volunteers.accept(user=coordinator, profile=profile, link_for=link_for)
-    raw = app_ctx.scalar(select(Notification.body)).split(LINK)[1].split(" ")[0]
+    raw = app_ctx.scalar(select(Notification.secret).where(
+        Notification.secret.is_not(None))).removeprefix(LINK)
     volunteers.set_status(user=coordinator, profile=profile, status="archived",
                           link_for=link_for)
     assert tokens.peek(raw) is None
+    assert app_ctx.scalar(select(Notification.id).where(Notification.secret.is_not(None))) \
+        is None
 
 
 def test_reinstating_a_rejected_applicant_gives_her_an_account(app_ctx, make_user,
@@ -313,3 +330,37 @@ def test_operations_refuse_a_volunteer_out_of_scope(app_ctx, make_user, make_app
     with pytest.raises(NotFound):
         volunteers.reject(user=town, profile=other, reason="x")
     assert other.status == "pending"
+
+
+def test_a_delivered_link_is_forgotten_and_a_logged_one_kept(app_ctx, make_person):
+    """A real gateway has the link in her SMS: the outbox forgets it. The logging stand-in
+    (no gateway configured) keeps it, so that whoever runs the server can pass it on."""
+    from flask import current_app
+
+    from matchmaker.models import Notification
+    from matchmaker.services import notifications
+
+    person = make_person("林小梅", mobile="13957009876")
+    notifications.notify(person=person, subject="s", body="b", secret="http://x/one")
+    notifications.deliver_pending()
+    sms = app_ctx.scalar(select(Notification).where(Notification.person_id == person.id,
+                                                    Notification.channel == "sms"))
+    assert (sms.status, sms.secret) == ("logged", "http://x/one")
+    assert notifications.sms_text(sms) == "b http://x/one"
+
+    class Gateway:
+        def send(self, n):
+            assert notifications.sms_text(n).endswith("http://x/two")
+            return "sent"
+
+    notifications.notify(person=person, subject="s", body="b", secret="http://x/two")
+    current_app.extensions["matchmaker_sms"] = Gateway()
+    try:
+        assert notifications.deliver_pending() == 1
+    finally:
+        del current_app.extensions["matchmaker_sms"]
+    assert app_ctx.scalar(select(Notification.secret).where(
+        Notification.person_id == person.id).order_by(Notification.id.desc())) is None
+    inapp = app_ctx.scalars(select(Notification).where(Notification.person_id == person.id,
+                                                       Notification.channel == "inapp")).all()
+    assert all(n.secret is None and "http" not in n.body for n in inapp)
