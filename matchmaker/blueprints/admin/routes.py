@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from matchmaker.blueprints.admin import bp
 from matchmaker.blueprints.admin.forms import UserForm
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.extensions import db
 from matchmaker.services import audit, users
 from matchmaker.services.errors import DomainError
@@ -73,7 +73,8 @@ def user_edit(user_id: int):
 @roles_required("admin")
 def audit_log():
     action = request.args.get("action", "")[:40]
-    pagination = db.paginate(audit.events_query(action=action), page=request.args.get(
-        "page", 1, type=int), per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
+    pagination = db.paginate(audit.events_query(action=action),
+                             page=int_arg(request.args.get("page")) or 1,
+                             per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
     return render_template("admin/audit.html", pagination=pagination, action=action,
                            actions=audit.ACTION_LABELS)

@@ -12,7 +12,7 @@ from flask_login import current_user
 from matchmaker.blueprints.fields import choices, show_error
 from matchmaker.blueprints.grants import bp
 from matchmaker.blueprints.grants.forms import ApplicationForm, FundEditForm, FundForm
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.extensions import db
 from matchmaker.services import exports, funds, ledger
 from matchmaker.services.errors import DomainError
@@ -93,7 +93,7 @@ def application_new(fund_id: int):
         try:
             with db.session.begin_nested():
                 funds.submit_application(user=current_user, fund=fund, data=funds.ApplicationInput(
-                    person_id=request.form.get("person_id", type=int) or 0,
+                    person_id=int_arg(request.form.get("person_id")) or 0,
                     hardship=form.hardship.data, household_size=form.household_size.data,
                     plan_score=form.plan_score.data, principal=form.principal.data or "",
                     annual_rate=form.annual_rate.data or "", months=form.months.data,

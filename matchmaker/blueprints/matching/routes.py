@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import for_user, roles_required, safe_next
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required, safe_next
 from matchmaker.blueprints.matching import bp
 from matchmaker.blueprints.matching.forms import (
     BulkApproveForm,
@@ -112,7 +112,7 @@ def run_detail(run_id: int):
     page = proposals_page(current_user, run, town=request.args.get("town", "")[:12],
                           status=request.args.get("status", "")[:12],
                           sort=request.args.get("sort", "score")[:10],
-                          page=request.args.get("page", 1, type=int),
+                          page=int_arg(request.args.get("page")) or 1,
                           per_page=current_app.config["PAGE_SIZE"] * 2)
     return render_template("matching/run.html", run=run, page=page,
                            towns=towns_of(current_user, run),
@@ -180,7 +180,7 @@ def proposal_swap(proposal_id: int):
     if request.method == "POST":
         try:
             review.swap(user=current_user, proposal=proposal,
-                        mentor_id=request.form.get("mentor_id", type=int) or 0)
+                        mentor_id=int_arg(request.form.get("mentor_id")) or 0)
         except DomainError as e:
             flash(e.message, "error")
         else:
@@ -209,8 +209,8 @@ def run_bulk_approve(run_id: int):
 @bp.get("/runs/compare")
 @roles_required(*STAFF)
 def run_compare():
-    a = for_user(match_runs.get_run, request.args.get("a", 0, type=int))
-    b = for_user(match_runs.get_run, request.args.get("b", 0, type=int))
+    a = for_user(match_runs.get_run, int_arg(request.args.get("a")) or 0)
+    b = for_user(match_runs.get_run, int_arg(request.args.get("b")) or 0)
     return render_template("matching/compare.html", a=a, b=b,
                            diff=match_runs.compare_runs(a, b),
                            fa=fairness.run_fairness(current_user, a),
@@ -253,7 +253,7 @@ def pairing_index(programme_id: int):
     programme = for_user(programmes.get_programme, programme_id)
     status = request.args.get("status", "active")[:10]
     pagination = db.paginate(pairings.pairings_query(current_user, programme, status),
-                             page=request.args.get("page", 1, type=int),
+                             page=int_arg(request.args.get("page")) or 1,
                              per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
     return render_template("matching/pairings.html", programme=programme,
                            pagination=pagination, status=status)
@@ -263,7 +263,7 @@ def pairing_index(programme_id: int):
 @roles_required(*STAFF)
 def pairing_overdue(programme_id: int):
     programme = for_user(programmes.get_programme, programme_id)
-    days = max(1, min(request.args.get("days", 30, type=int), 3650))
+    days = max(1, min(int_arg(request.args.get("days")) or 30, 3650))
     return render_template("matching/overdue.html", programme=programme, days=days,
                            rows=pairings.overdue(current_user, programme, days))
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.blueprints.registry import bp
 from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
 from matchmaker.extensions import db
@@ -29,7 +29,7 @@ def _filters() -> Filters:
 
 
 def _page():
-    return request.args.get("page", 1, type=int)
+    return int_arg(request.args.get("page")) or 1
 
 
 def _region_choices(form: PersonForm) -> None:
