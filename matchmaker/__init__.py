@@ -10,6 +10,7 @@ from flask import Flask, g, request, session
 from flask_babel import lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from matchmaker import config as config_module
 from matchmaker.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -42,6 +44,22 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
 
     register_commands(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` for ids: ASCII digits only and at most 2**31-1, so that a huge number
+    in a URL is "not found" rather than an overflow in the database (a 500)."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> int:
+        if len(value.lstrip("-")) > 10:  # decide before int() reads a 10,000-digit number
+            raise ValidationError()
+        return super().to_python(value)
 
 
 def _locale() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -78,9 +79,26 @@ def _local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def _hours(minutes: int | None) -> str:
     """Minutes as hours with one decimal, rounded half up (315 → 5.3), as in the reports."""
-    from decimal import ROUND_HALF_UP, Decimal
+    from matchmaker.services.hours import hours_of
 
-    return str((Decimal(minutes or 0) / 60).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    return str(hours_of(minutes or 0))
+
+
+_DIGITS = {n: re.compile(f"[0-9]{{1,{n}}}") for n in (9, 12)}
+
+
+def int_arg(raw: object, *, digits: int = 9) -> int | None:
+    """An id (or page, year…) from a form or query string: ASCII digits only, at most
+    ``digits`` of them (so it fits the database); anything else is None. (str.isdigit
+    and int() accept "²", "٣" and 10,000-digit numbers.)"""
+    if not isinstance(raw, str) or not _DIGITS[digits].fullmatch(raw.strip()):
+        return None
+    return int(raw.strip())
+
+
+def code_arg(raw: object) -> str:
+    """A region code from a query string (a town: 9 digits; a village: 12), or ""."""
+    return raw.strip() if isinstance(raw, str) and _DIGITS[12].fullmatch(raw.strip()) else ""
 
 
 def for_user(lookup: Callable, *args, **kwargs):

@@ -26,7 +26,7 @@ from matchmaker.models.base import utcnow
 from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.models.volunteering import ACTIVITY_SERVICES
 from matchmaker.services import notifications
-from matchmaker.services.clock import as_utc, from_local, to_local
+from matchmaker.services.clock import as_utc, from_local, to_local, today
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_by_code, region_filter
 from matchmaker.services.validation import clean_text, parse_date
@@ -70,6 +70,13 @@ class ActivityInput:
     description: str = ""
 
 
+def years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def _validated(user: User, data: ActivityInput) -> dict[str, object]:
     title = clean_text(data.title, field="title", label=_("活动名称"), max_length=100,
                        required=True)
@@ -84,6 +91,10 @@ def _validated(user: User, data: ActivityInput) -> dict[str, object]:
     place = clean_text(data.place, field="place", label=_("地点"), max_length=100,
                        required=True)
     day = data.day if isinstance(data.day, date) else parse_date(data.day or "", field="day")
+    first, last = today(), years_later(today(), 2)
+    if not first <= day <= last:  # before converting: year 1 or 9999 would overflow
+        raise DomainError(_("活动日期应在今天到 %(last)s 之间", last=last.isoformat()),
+                          field="day")
     start = parse_time(data.start, field="start")
     end = parse_time(data.end, field="end")
     if end <= start:
@@ -98,10 +109,14 @@ def _validated(user: User, data: ActivityInput) -> dict[str, object]:
             "description": description}
 
 
-def create_activity(*, user: User, data: ActivityInput) -> Activity:
-    values = _validated(user, data)
+def _refuse_past(values: dict[str, object]) -> None:
     if as_utc(values["starts_at"]) <= utcnow():
         raise DomainError(_("活动开始时间已过，请选择以后的时间"), field="day")
+
+
+def create_activity(*, user: User, data: ActivityInput) -> Activity:
+    values = _validated(user, data)
+    _refuse_past(values)
     activity = Activity(**values, filled=0, status="open", created_by=user.id)
     db.session.add(activity)
     db.session.flush()
@@ -109,11 +124,29 @@ def create_activity(*, user: User, data: ActivityInput) -> Activity:
 
 
 def update_activity(*, user: User, activity: Activity, data: ActivityInput) -> Activity:
-    """Change an open activity. Fewer places than are taken is refused; more places move
-    the waitlist up."""
+    """Change an open activity. A start in the past is refused, and so is a new time that
+    would clash with another activity someone on the roster is signed up for; fewer places
+    than are taken is refused; more places move the waitlist up. When the time or the
+    place changes, everyone on the roster (confirmed and waiting) is told."""
     if activity.status != "open":
         raise DomainError(_("活动已取消或已结束，不能修改"))
     values = _validated(user, data)
+    _refuse_past(values)
+    starts_at, ends_at = values["starts_at"], values["ends_at"]
+    moved = (as_utc(activity.starts_at) != as_utc(starts_at)
+             or as_utc(activity.ends_at) != as_utc(ends_at))
+    relocated = activity.place != values["place"] or activity.region_id != values["region_id"]
+    live = list(db.session.scalars(
+        select(ActivitySignup).where(ActivitySignup.activity_id == activity.id,
+                                     ActivitySignup.status.in_(LIVE))
+        .order_by(ActivitySignup.queued_at, ActivitySignup.id)))
+    if moved:
+        clashing = [s.volunteer.person.name for s in live
+                    if _clash_at(s.volunteer, starts_at, ends_at, activity.id) is not None]
+        if clashing:
+            raise DomainError(_("新的时间与以下志愿者已报名的其他活动冲突：%(names)s。"
+                                "请另选时间，或请她们先调整报名",
+                                names=_("、").join(clashing)), field="day")
     slots = values.pop("slots")
     for key, value in values.items():
         setattr(activity, key, value)
@@ -127,8 +160,22 @@ def update_activity(*, user: User, activity: Activity, data: ActivityInput) -> A
         raise DomainError(_("已有 %(n)s 人报名，名额不能少于已报名人数", n=activity.filled),
                           field="slots")
     db.session.expire(activity)
+    if moved or relocated:
+        _tell_changed(activity, live)
     _promote(activity.id)
     return activity
+
+
+def _tell_changed(activity: Activity, signups: list[ActivitySignup]) -> None:
+    when = (f"{to_local(activity.starts_at):%Y-%m-%d %H:%M}"
+            f"–{to_local(activity.ends_at):%H:%M}")
+    for s in signups:
+        notifications.notify(
+            person=s.volunteer.person,
+            subject=_("活动变更：%(title)s", title=activity.title),
+            body=_("您报名的活动“%(title)s”时间或地点有变：%(when)s，%(place)s（%(region)s）。"
+                   "如不能参加，请在活动开始前取消报名。", title=activity.title, when=when,
+                   place=activity.place, region=activity.region.full_name))
 
 
 def cancel_activity(*, user: User, activity: Activity) -> int:
@@ -193,14 +240,20 @@ def roster(activity: Activity) -> tuple[list[ActivitySignup], list[ActivitySignu
 def _clash(volunteer: VolunteerProfile, activity: Activity) -> Activity | None:
     """Another activity she is signed up for (or waiting for) at an overlapping time.
     Intervals are half-open, so 9–11 and 11–12 do not clash."""
+    return _clash_at(volunteer, activity.starts_at, activity.ends_at, activity.id)
+
+
+def _clash_at(volunteer: VolunteerProfile, starts_at: datetime, ends_at: datetime,
+              activity_id: int | None) -> Activity | None:
+    """As ``_clash``, for the activity ``activity_id`` held at another time."""
     return db.session.scalar(
         select(Activity).join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
         .where(ActivitySignup.volunteer_id == volunteer.id,
                ActivitySignup.status.in_(LIVE),
-               Activity.id != activity.id,
+               Activity.id != (activity_id or 0),
                Activity.status != "cancelled",
-               Activity.starts_at < activity.ends_at,
-               Activity.ends_at > activity.starts_at)
+               Activity.starts_at < ends_at,
+               Activity.ends_at > starts_at)
         .order_by(Activity.starts_at).limit(1))
 
 
@@ -282,6 +335,23 @@ def _promote(activity_id: int) -> list[ActivitySignup]:
                    title=activity.title, when=when, place=activity.place))
         promoted.append(nxt)
     db.session.expire(db.session.get(Activity, activity_id))
+    return promoted
+
+
+def promote_waitlists_of(volunteer: VolunteerProfile) -> list[ActivitySignup]:
+    """Run the waitlist of every open activity yet to start that she waits for, once she
+    is active again. While she was paused she kept her places and her turn in line, but
+    ``_promote`` passed over her (and stopped when nobody active was left), so a place
+    may have stayed free: it now goes to the first in line, who may be her."""
+    ids = list(db.session.scalars(
+        select(ActivitySignup.activity_id).join(Activity, Activity.id == ActivitySignup.activity_id)
+        .where(ActivitySignup.volunteer_id == volunteer.id,
+               ActivitySignup.status == "waitlisted", Activity.status == "open",
+               Activity.starts_at > utcnow())
+        .order_by(Activity.starts_at)))
+    promoted: list[ActivitySignup] = []
+    for activity_id in ids:
+        promoted += _promote(activity_id)
     return promoted
 
 

@@ -20,6 +20,7 @@ from matchmaker.models import (
     VolunteerProfile,
 )
 from matchmaker.models.base import utcnow
+from matchmaker.services import activities
 from matchmaker.services.clock import to_local, today
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_filter
@@ -30,6 +31,12 @@ MAX_MINUTES = 24 * 60
 MAY_LOG = ("active", "inactive")
 
 
+def hours_of(minutes: int) -> Decimal:
+    """Minutes as hours with one decimal, rounded half up (315 minutes → 5.3): the one
+    rounding used on every page, certificate and report."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def to_minutes(hours: Decimal | str | float | int) -> int:
     """Hours as people write them (2.5, "1.5") in whole minutes (rounded)."""
     try:
@@ -38,6 +45,8 @@ def to_minutes(hours: Decimal | str | float | int) -> int:
         raise DomainError(_("请填写服务时长（小时），如 2.5"), field="hours") from None
     if not value.is_finite():
         raise DomainError(_("请填写服务时长（小时），如 2.5"), field="hours")
+    if not 0 < value <= 24:  # before multiplying: 1e999999 × 60 overflows
+        raise DomainError(_("服务时长应大于 0 且不超过 24 小时"), field="hours")
     minutes = int((value * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if not 0 < minutes <= MAX_MINUTES:
         raise DomainError(_("服务时长应大于 0 且不超过 24 小时"), field="hours")
@@ -54,6 +63,10 @@ def log_hours(*, volunteer: VolunteerProfile, served_on: date | str,
         served_on = parse_date(served_on, field="served_on")
     if served_on > today():
         raise DomainError(_("服务日期不能晚于今天"), field="served_on")
+    earliest = date(today().year - 1, 1, 1)
+    if served_on < earliest:
+        raise DomainError(_("服务日期不能早于 %(day)s", day=earliest.isoformat()),
+                          field="served_on")
     minutes = to_minutes(hours)
     description = clean_text(description, field="description", label=_("服务内容"),
                              max_length=500)
@@ -64,6 +77,8 @@ def log_hours(*, volunteer: VolunteerProfile, served_on: date | str,
                                          ActivitySignup.status == "confirmed").limit(1))
         if signup is None:
             raise DomainError(_("您没有正式报名这个活动，不能按活动登记时长"), field="activity")
+        if not activities.has_started(signup.activity):
+            raise DomainError(_("活动还没有开始，开始后才能登记服务时长"), field="activity")
         if to_local(signup.activity.starts_at).date() != served_on:
             raise DomainError(_("服务日期应为活动当天（%(day)s）",
                                 day=to_local(signup.activity.starts_at).date().isoformat()),
@@ -74,6 +89,14 @@ def log_hours(*, volunteer: VolunteerProfile, served_on: date | str,
                                           ServiceHours.status != "rejected").limit(1))
         if logged is not None:
             raise DomainError(_("这个活动的服务时长已登记过"), field="activity")
+    that_day = db.session.scalar(
+        select(func.coalesce(func.sum(ServiceHours.minutes), 0))
+        .where(ServiceHours.volunteer_id == volunteer.id, ServiceHours.served_on == served_on,
+               ServiceHours.status != "rejected")) or 0
+    if that_day + minutes > MAX_MINUTES:
+        raise DomainError(_("%(day)s 已登记 %(logged)s 小时，一天合计不能超过 24 小时",
+                            day=served_on.isoformat(), logged=hours_of(that_day)),
+                          field="hours")
     entry = ServiceHours(volunteer_id=volunteer.id, activity_id=activity_id or None,
                          served_on=served_on, minutes=minutes, description=description,
                          status="pending")
@@ -192,7 +215,7 @@ class Certificate:
 
     @property
     def total_hours(self) -> Decimal:
-        return (Decimal(self.total_minutes) / 60).quantize(Decimal("0.1"))
+        return hours_of(self.total_minutes)
 
 
 def federation_name(region: Region) -> str:

@@ -15,7 +15,7 @@ from matchmaker.models import (
     VolunteerProfile,
 )
 from matchmaker.models.profiles import AVAILABILITY, VOLUNTEER_TEAMS
-from matchmaker.services import activities, consent
+from matchmaker.services import activities, consent, service_requests
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.validation import clean_text
 
@@ -54,15 +54,26 @@ def update_profile(*, volunteer: VolunteerProfile, teams: list[str], skills: str
 
 
 def withdraw_consent(*, volunteer: VolunteerProfile) -> int:
-    """She withdraws her consent: it is recorded, she stops serving (inactive), and her
-    places on activities to come are given up (each to the first on the waitlist).
-    Returns how many sign-ups were cancelled."""
+    """She withdraws her consent: it is recorded, she stops serving (inactive), her
+    places on activities to come are given up (each to the first on the waitlist) and her
+    service assignments end. Returns how many sign-ups were cancelled."""
     if volunteer.status == "archived":
         raise DomainError(_("您的志愿者登记已归档"))
     consent.withdraw(person=volunteer.person, purpose="volunteer")
     volunteer.status = "inactive"
     db.session.flush()
+    service_requests.end_assignments_of(volunteer)
     return activities.cancel_future_signups(volunteer)
+
+
+def give_consent_again(*, volunteer: VolunteerProfile) -> None:
+    """She consents again, from her portal, to the notice now in force. Her status does
+    not change: a coordinator resumes her."""
+    if volunteer.status == "archived":
+        raise DomainError(_("您的志愿者登记已归档"))
+    if consent.active(volunteer.person, "volunteer") is not None:
+        raise DomainError(_("您的同意仍然有效，无需重新同意"))
+    consent.give(person=volunteer.person, purpose="volunteer", channel="portal")
 
 
 def pairings_of(person: Person) -> list[Pairing]:

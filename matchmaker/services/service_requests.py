@@ -261,6 +261,19 @@ def end_assignment(*, assignment: ServiceAssignment) -> None:
     db.session.flush()
 
 
+def end_assignments_of(volunteer: VolunteerProfile) -> int:
+    """End her active assignments (she is archived or withdrew her consent), each as a
+    coordinator would, so that each request opens again for another volunteer. Returns
+    how many were ended."""
+    active = list(db.session.scalars(
+        select(ServiceAssignment).where(ServiceAssignment.volunteer_id == volunteer.id,
+                                        ServiceAssignment.status == "active")
+        .order_by(ServiceAssignment.id)))
+    for a in active:
+        end_assignment(assignment=a)
+    return len(active)
+
+
 def close_request(*, req: ServiceRequest) -> int:
     """Close the request and end its active assignments; returns how many were ended."""
     if req.status == "closed":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 
 from flask_babel import gettext as _
@@ -16,7 +15,7 @@ from sqlalchemy.orm import aliased
 from matchmaker.extensions import db
 from matchmaker.models import Person, Region, ServiceHours, User, VolunteerProfile
 from matchmaker.models.base import N_
-from matchmaker.services import audit
+from matchmaker.services import audit, hours
 from matchmaker.services.errors import DomainError
 from matchmaker.services.exports import safe_text
 from matchmaker.services.scope import region_filter, require_registry_role
@@ -33,8 +32,9 @@ HOURS_FORMAT = "0.0"
 
 
 def hours_of(minutes: int) -> float:
-    """Minutes as hours with one decimal, rounded half up (315 minutes → 5.3)."""
-    return float((Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """Minutes as hours with one decimal, rounded half up (315 minutes → 5.3), as a
+    number for the spreadsheet: the rounding is ``hours.hours_of``, shared by every page."""
+    return float(hours.hours_of(minutes))
 
 
 @dataclass(frozen=True)

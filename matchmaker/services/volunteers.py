@@ -19,7 +19,14 @@ from matchmaker.extensions import db
 from matchmaker.models import Activity, Person, Region, User, VolunteerProfile
 from matchmaker.models.base import utcnow
 from matchmaker.models.profiles import VOLUNTEER_STATUS_LABELS, VOLUNTEER_STATUSES
-from matchmaker.services import activities, audit, notifications, tokens
+from matchmaker.services import (
+    activities,
+    audit,
+    consent,
+    notifications,
+    service_requests,
+    tokens,
+)
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_filter, require_registry_role
 from matchmaker.services.users import unusable_password_hash
@@ -109,6 +116,13 @@ def wanted_activity(profile: VolunteerProfile) -> Activity | None:
     return db.session.get(Activity, profile.wanted_activity_id)
 
 
+def _require_consent(profile: VolunteerProfile) -> None:
+    """No serving without her consent in force: after she withdrew it, only she can give
+    it again (from her portal)."""
+    if consent.active(profile.person, "volunteer") is None:
+        raise DomainError(_("她已撤回个人信息使用同意，须本人重新同意后才能恢复"))
+
+
 def _move(profile: VolunteerProfile, to: str) -> None:
     if (profile.status, to) not in TRANSITIONS:
         raise DomainError(_("志愿者状态不能从“%(old)s”改为“%(new)s”",
@@ -152,32 +166,38 @@ def _send_link(account: User, link_for: LinkFor, *, accepted: bool, extra: str =
     hours = tokens.ttl_hours()
     if accepted:
         subject = _("巾帼志愿者报名已通过")
-        body = _("您的巾帼志愿者报名已通过，欢迎加入！请在 %(hours)s 小时内打开链接设置密码："
-                 "%(link)s 。", hours=hours, link=link_for(raw))
+        body = _("您的巾帼志愿者报名已通过，欢迎加入！请在 %(hours)s 小时内打开短信中的链接"
+                 "设置密码。", hours=hours)
     else:
         subject = _("设置密码链接")
-        body = _("请在 %(hours)s 小时内打开链接设置密码：%(link)s 。此前发给您的链接已失效。",
-                 hours=hours, link=link_for(raw))
+        body = _("请在 %(hours)s 小时内打开短信中的链接设置密码。此前发给您的链接已失效。",
+                 hours=hours)
+    # The link itself goes by SMS only, kept apart from the message and forgotten once
+    # sent, used or superseded (see notifications.notify).
     notifications.notify(person=account.person, subject=subject,
-                         body=body + _login_hint(account) + extra)
+                         body=body + _login_hint(account) + extra, secret=link_for(raw))
 
 
 def _needs_password(account: User) -> bool:
     return account.password_hash.startswith("!")
 
 
-def _join_wanted_activity(profile: VolunteerProfile) -> Activity | None:
+def _join_wanted_activity(user: User, profile: VolunteerProfile
+                          ) -> tuple[Activity, str] | None:
     """Put her on the activity whose poster she signed up from, if it still takes
-    people (a place, or the waitlist); otherwise leave it to her."""
+    people (a place, or the waitlist), lies in her county and in the accepting
+    coordinator's regions; otherwise leave it to her. Returns the activity and her
+    sign-up's status (confirmed or waitlisted)."""
     activity = wanted_activity(profile)
-    if activity is None:
+    if activity is None or not in_scope(user, activity.region) or not \
+            activity.region.path.startswith(activities.county_path(profile.person.region)):
         return None
     try:
         with db.session.begin_nested():
-            activities.sign_up(volunteer=profile, activity=activity)
+            signup = activities.sign_up(volunteer=profile, activity=activity)
     except DomainError:
         return None
-    return activity
+    return activity, signup.status
 
 
 def accept(*, user: User, profile: VolunteerProfile, link_for: LinkFor) -> User:
@@ -188,12 +208,18 @@ def accept(*, user: User, profile: VolunteerProfile, link_for: LinkFor) -> User:
     if profile.status != "pending":
         raise DomainError(_("只能录用申请中的报名，这位志愿者当前为“%(status)s”",
                             status=_label(profile.status)))
+    _require_consent(profile)
     _move(profile, "active")
     profile.decided_at = utcnow()
     db.session.flush()
     account, made = _open_account(profile)
-    joined = _join_wanted_activity(profile)
-    extra = _("已为您报名活动“%(title)s”。", title=joined.title) if joined else ""
+    joined = _join_wanted_activity(user, profile)
+    extra = ""
+    if joined is not None and joined[1] == "confirmed":
+        extra = _("已为您报名活动“%(title)s”。", title=joined[0].title)
+    elif joined is not None:
+        extra = _("活动“%(title)s”名额已满，已为您登记候补，有名额空出时会自动转为正式报名。",
+                  title=joined[0].title)
     if made or _needs_password(account):
         _send_link(account, link_for, accepted=True, extra=extra)
     else:
@@ -226,18 +252,26 @@ def reject(*, user: User, profile: VolunteerProfile, reason: str) -> None:
 def set_status(*, user: User, profile: VolunteerProfile, status: str,
                link_for: LinkFor) -> None:
     """Pause (inactive), resume or reinstate (active), or archive an accepted volunteer.
-    Archiving cancels her future sign-ups and closes her account; reinstating reopens it
-    (or makes one, with a link, if she was turned down as an applicant)."""
+    Archiving cancels her future sign-ups, ends her service assignments and closes her
+    account; reinstating reopens it (or makes one, with a link, if she was turned down as
+    an applicant). Resuming or reinstating needs her consent in force.
+
+    A pause is short: she keeps her places and her turn on waitlists (the waitlist passes
+    over her meanwhile). When she is active again, the waitlists she is on are run, so
+    that a place left free goes to the first in line."""
     _check_scope(user, profile)
     if status not in VOLUNTEER_STATUSES:
         raise DomainError(_("状态无效"), field="status")
     if profile.status == "pending":
         raise DomainError(_("申请中的报名请使用“录用”或“不予录用”"))
     old = profile.status
+    if status == "active" and old != "active":
+        _require_consent(profile)
     _move(profile, status)
     account = account_of(profile)
     if status == "archived":
         activities.cancel_future_signups(profile)  # her places go to the waitlist
+        service_requests.end_assignments_of(profile)
         if account is not None:
             account.active = False
             tokens.revoke(account, "set_password")
@@ -245,6 +279,9 @@ def set_status(*, user: User, profile: VolunteerProfile, status: str,
         account, made = _open_account(profile)
         if made or _needs_password(account):
             _send_link(account, link_for, accepted=True)
+    if status == "active":
+        db.session.flush()
+        activities.promote_waitlists_of(profile)
     db.session.flush()
 
 

@@ -20,8 +20,13 @@ from tests.conftest import csrf_token
 @pytest.fixture
 def make_applicant(session, make_person):
     def build(name: str = "沈小芳", *, region: str = "330481107201",
-              mobile: str | None = "13957001234", status: str = "pending") -> VolunteerProfile:
+              mobile: str | None = "13957001234", status: str = "pending",
+              consented: bool = True) -> VolunteerProfile:
         person = make_person(name, region=region, mobile=mobile)
+        if consented:  # as the sign-up page records it
+            session.add(ConsentRecord(person=person, purpose="volunteer",
+                                      notice_version="2026-11", channel="web",
+                                      given_at=utcnow()))
         profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育,法律维权",
                                    services="助老", skills="心理咨询", availability="we_am,wd_ev",
                                    source="signup", status=status)
@@ -82,9 +87,12 @@ def test_accept_through_the_page_sends_a_link(client, session, as_role, make_app
     resp = post(client, f"/volunteers/{profile.id}/accept")
     assert resp.status_code == 302
     assert session.get(VolunteerProfile, profile.id).status == "active"
-    body = session.scalar(select(Notification.body).where(
-        Notification.person_id == profile.person_id, Notification.channel == "inapp"))
-    assert "http://localhost/account/set-password/" in body
+    inapp, sms = session.execute(select(Notification.body, Notification.secret).where(
+        Notification.person_id == profile.person_id).order_by(Notification.channel)).all()
+    # The link goes by SMS only, kept apart from the text; her inbox never holds it.
+    assert sms.secret.startswith("http://localhost/account/set-password/")
+    assert inapp.secret is None and "set-password" not in inapp.body + sms.body
+    assert "短信中的链接" in inapp.body
     again = post(client, f"/volunteers/{profile.id}/accept")
     assert "只能录用申请中的报名" in client.get(again.headers["Location"]).get_data(as_text=True)
     assert session.scalar(select(func.count(User.id)).where(

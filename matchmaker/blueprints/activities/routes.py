@@ -10,7 +10,7 @@ from flask_login import current_user
 from matchmaker.blueprints.activities import bp
 from matchmaker.blueprints.activities.forms import ActivityForm, RejectForm
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.extensions import db
 from matchmaker.services import activities, clock, hours
 from matchmaker.services.errors import DomainError
@@ -118,7 +118,7 @@ def hours_queue():
 @bp.post("/activities/hours/approve")
 @roles_required(*STAFF)
 def hours_approve():
-    ids = [int(v) for v in request.form.getlist("hours_id") if v.isdigit()]
+    ids = [i for i in map(int_arg, request.form.getlist("hours_id")) if i is not None]
     if not ids:
         flash(_("请先勾选要认定的记录"), "error")
         return redirect(url_for(".hours_queue"))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.blueprints.portal import bp
 from matchmaker.blueprints.portal.forms import HoursForm, ProfileForm
 from matchmaker.extensions import db
@@ -94,6 +94,24 @@ def consent_withdraw():
                            upcoming=activities.upcoming_signups(volunteer, limit=1000))
 
 
+@bp.route("/me/consent", methods=["GET", "POST"])
+@roles_required("volunteer")
+def consent_give():
+    """She consents again (after withdrawing) to the notice now in force; a coordinator
+    then resumes her service."""
+    volunteer = _me()
+    if request.method == "POST":
+        try:
+            portal.give_consent_again(volunteer=volunteer)
+        except DomainError as e:
+            flash(e.message, "error")
+        else:
+            flash(_("已记录您的同意。请联系所在地妇联恢复志愿服务"), "success")
+        return redirect(url_for(".home"))
+    return render_template("portal/consent.html", volunteer=volunteer,
+                           notice=consent.current_notice("volunteer"))
+
+
 @bp.get("/me/activities")
 @roles_required("volunteer")
 def activity_index():
@@ -149,7 +167,7 @@ def _hours_form() -> HoursForm:
 
 def _activity_id(raw: str | None) -> int | None:
     raw = (raw or "").strip()
-    return None if not raw else int(raw) if raw.isdigit() else -1  # -1: no such activity
+    return None if not raw else int_arg(raw) or -1  # -1: no such activity
 
 
 @bp.route("/me/hours", methods=["GET", "POST"])
@@ -194,7 +212,7 @@ def hours_withdraw(hours_id: int):
 def certificate():
     volunteer = _me()
     this_year = clock.today().year
-    year = request.args.get("year", type=int) or this_year
+    year = int_arg(request.args.get("year")) or this_year
     if not 2000 <= year <= this_year:
         year = this_year
     return render_template("portal/certificate.html",

@@ -11,6 +11,7 @@ from matchmaker.blueprints.fields import (
     SafeText,
     choices,
 )
+from matchmaker.blueprints.helpers import int_arg
 from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.services.service_requests import MAX_WANTED, RequestInput
 
@@ -35,4 +36,4 @@ class ServiceRequestForm(FlaskForm):
                             region_code=self.region.data or "", teams=self.teams.data or [],
                             availability=self.availability.data or [],
                             volunteers_wanted=self.volunteers_wanted.data,
-                            person_id=int(self.person_id.data) if self.person_id.data else None)
+                            person_id=int_arg(self.person_id.data))

@@ -3,7 +3,6 @@ Routes are thin: check the form, call one operation, flash, redirect."""
 
 from __future__ import annotations
 
-from datetime import date
 from io import BytesIO
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -11,13 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.blueprints.service import bp
 from matchmaker.blueprints.service.forms import ServiceRequestForm
 from matchmaker.extensions import db
 from matchmaker.models.profiles import MENTEE_KIND_LABELS
 from matchmaker.models.volunteering import REQUEST_STATUS_LABELS
-from matchmaker.services import service_requests, volunteer_reports
+from matchmaker.services import clock, service_requests, volunteer_reports
 from matchmaker.services.errors import DomainError
 
 STAFF = ("admin", "coordinator")
@@ -44,7 +43,7 @@ def _form_choices(form: ServiceRequestForm) -> None:
 def request_index():
     status = request.args.get("status", "")[:10]
     page = db.paginate(service_requests.requests_query(current_user, status=status),
-                       page=request.args.get("page", 1, type=int), per_page=50,
+                       page=int_arg(request.args.get("page")) or 1, per_page=50,
                        error_out=False)
     return render_template("service/requests.html", pagination=page, status=status,
                            statuses=REQUEST_STATUS_LABELS)
@@ -116,7 +115,7 @@ def request_assign(request_id: int):
         with db.session.begin_nested():
             assignment = service_requests.assign(
                 user=current_user, req=req,
-                volunteer_id=request.form.get("volunteer_id", type=int) or 0)
+                volunteer_id=int_arg(request.form.get("volunteer_id")) or 0)
     except DomainError as e:
         flash(e.message, "error")
     else:
@@ -159,10 +158,10 @@ def _period() -> tuple[volunteer_reports.Period, str | None]:
     try:
         return volunteer_reports.parse_period(
             preset=a.get("preset", "")[:20], start=a.get("start", "")[:20],
-            end=a.get("end", "")[:20], today=date.today()), None
+            end=a.get("end", "")[:20], today=clock.today()), None
     except DomainError as e:
         return volunteer_reports.preset_period(volunteer_reports.DEFAULT_PRESET,
-                                               date.today()), e.message
+                                               clock.today()), e.message
 
 
 @bp.get("/volunteer-reports/hours")

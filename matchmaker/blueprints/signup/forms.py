@@ -22,6 +22,7 @@ from matchmaker.blueprints.fields import (
     check_with,
     choices,
 )
+from matchmaker.blueprints.helpers import code_arg, int_arg
 from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.services.errors import DomainError
 from matchmaker.services.signup import SignupInput
@@ -81,8 +82,7 @@ class SignupForm(FlaskForm):
 
     @property
     def activity_id(self) -> int | None:
-        value = (self.activity.data or "").strip()
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return int_arg(self.activity.data)
 
     @property
     def robot(self) -> bool:
@@ -105,5 +105,8 @@ class PosterForm(Form):
 
     @property
     def activity_id(self) -> int | None:
-        value = (self.activity.data or "").strip()
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return int_arg(self.activity.data)
+
+    @property
+    def town_code(self) -> str:
+        return code_arg(self.town.data)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import choices, show_error
-from matchmaker.blueprints.helpers import roles_required
+from matchmaker.blueprints.helpers import code_arg, roles_required
 from matchmaker.blueprints.signup import bp
 from matchmaker.blueprints.signup.forms import PosterForm, SignupForm
 from matchmaker.extensions import db, limiter
@@ -35,7 +35,8 @@ def join():
         form.activity.data = request.args.get("activity", "")[:10]
     activity = signup.wanted_activity(form.activity_id)
     if request.method == "GET":
-        form.town.data, form.village.data = signup.preset_region(request.args.get("town"))
+        form.town.data, form.village.data = signup.preset_region(
+            code_arg(request.args.get("town")))
         if not form.town.data and activity is not None:
             form.town.data, form.village.data = signup.preset_region(activity.region.code)
     if form.is_submitted() and form.robot:
@@ -79,7 +80,9 @@ def _poster_form():
 
 
 def _target(form: PosterForm):
-    return posters.poster_target(current_user, town_code=form.town.data or "",
+    if form.town.data and not form.town_code:
+        raise NotFound(_("镇（街道）不存在或不在您负责的范围内"), field="town")
+    return posters.poster_target(current_user, town_code=form.town_code,
                                  activity_id=form.activity_id)
 
 

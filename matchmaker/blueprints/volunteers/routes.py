@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.blueprints.fields import show_error
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.blueprints.volunteers import bp
 from matchmaker.blueprints.volunteers.forms import BulkAcceptForm, RejectForm
 from matchmaker.extensions import db
@@ -38,9 +38,9 @@ def applicants():
     status = a.get("status", "pending")
     filters = volunteers.Filters(
         status=status if status in VOLUNTEER_STATUS_LABELS else "pending",
-        town=a.get("town", "")[:12])
+        town=str(int_arg(a.get("town")) or ""))
     pagination = db.paginate(volunteers.volunteers_query(current_user, filters),
-                             page=a.get("page", 1, type=int),
+                             page=int_arg(a.get("page")) or 1,
                              per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("volunteers/applicants.html", pagination=pagination,
                            filters=filters, statuses=VOLUNTEER_STATUS_LABELS,
