@@ -280,6 +280,11 @@ def sign_up(*, volunteer: VolunteerProfile, activity: Activity) -> ActivitySignu
         raise DomainError(_("活动“%(title)s”已取消或已结束，不能报名", title=activity.title))
     if has_started(activity):
         raise DomainError(_("活动“%(title)s”已经开始，不能报名", title=activity.title))
+    # One sign-up at a time per volunteer (two tabs at once must not both pass the clash
+    # check): lock her row until this transaction ends. PostgreSQL takes a row lock;
+    # SQLite already serialises writers (BEGIN IMMEDIATE) and ignores FOR UPDATE.
+    db.session.execute(select(VolunteerProfile.id).where(VolunteerProfile.id == volunteer.id)
+                       .with_for_update())
     mine = db.session.scalar(
         select(ActivitySignup.id).where(ActivitySignup.activity_id == activity.id,
                                         ActivitySignup.volunteer_id == volunteer.id,

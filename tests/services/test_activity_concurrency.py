@@ -123,3 +123,44 @@ def test_two_cancellations_at_once_promote_two_in_order(race_app):
             ActivitySignup.activity_id == activity_id))}
         assert [statuses[i] for i in waiting] == ["confirmed", "confirmed"]
         assert db.session.get(Activity, activity_id).filled == 3
+
+
+def test_one_volunteer_in_two_tabs_never_gets_two_clashing_places(race_app):
+    """The same volunteer signs up for four overlapping activities at the same moment
+    (tabs, double taps): one succeeds, the others are refused as clashes."""
+    with race_app.app_context():
+        city = db.session.scalar(select(Region).where(Region.code == "330481"))
+        if city is None:
+            city = Region(code="330481", name="海宁市", level="city", path="330481/")
+            db.session.add(city)
+        start = utcnow() + timedelta(days=9)
+        acts = [Activity(title=f"调解{i}", service="调解", region=city, place="礼堂",
+                         starts_at=start + timedelta(minutes=10 * i),
+                         ends_at=start + timedelta(hours=2), slots=5, filled=0,
+                         status="open") for i in range(4)]
+        her = VolunteerProfile(person=Person(name="双开", gender="F", region=city),
+                               team="法律维权", status="active")
+        db.session.add_all([*acts, her])
+        db.session.commit()
+        ids, her_id = [a.id for a in acts], her.id
+
+    class Mine:
+        def prepare(self, activity_id):
+            return db.session.get(VolunteerProfile, her_id), db.session.get(Activity,
+                                                                            activity_id)
+
+        def act(self, prepared):
+            volunteer, activity = prepared
+            activities.sign_up(volunteer=volunteer, activity=activity)
+
+    for _ in range(ROUNDS):
+        outcomes = run_at_once(race_app, ids, Mine())
+        assert outcomes.count("ok") == 1, outcomes
+        assert all("时间冲突" in o for o in outcomes if o != "ok"), outcomes
+        with race_app.app_context():
+            live = db.session.scalars(select(ActivitySignup).where(
+                ActivitySignup.volunteer_id == her_id,
+                ActivitySignup.status != "cancelled")).all()
+            assert len(live) == 1
+            activities.cancel(signup=live[0])
+            db.session.commit()
