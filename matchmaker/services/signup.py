@@ -7,10 +7,11 @@ one message that tells nothing about the record already on file.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
@@ -166,6 +167,7 @@ def register(*, data: SignupInput) -> VolunteerProfile:
     region = _region(data.town_code, data.village_code)
     activity = wanted_activity(data.activity_id)
 
+    _one_at_a_time(mobile)
     volunteer_by_mobile = db.session.scalar(
         select(VolunteerProfile.id).join(Person, VolunteerProfile.person_id == Person.id)
         .where(Person.mobile == mobile).limit(1))
@@ -203,6 +205,18 @@ def register(*, data: SignupInput) -> VolunteerProfile:
                "审核结果会通过短信通知您。感谢您的热心参与！", name=person.name))
     db.session.flush()
     return profile
+
+
+def _one_at_a_time(mobile: str) -> None:
+    """Serialise sign-ups with one mobile until the transaction ends, so that the same form
+    sent twice at once cannot pass the duplicate check twice (the mobile has no unique
+    key: families share phones). PostgreSQL: a transaction-scoped advisory lock on a hash
+    of the number; SQLite already serialises writers (BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(b"signup:" + mobile.encode()).digest()[:8], "big",
+                         signed=True)
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _new_person(*, name: str, mobile: str, region: Region, id_info, digest: str | None,

@@ -1,6 +1,6 @@
-"""Ten volunteers sign up for a three-place activity at the same moment, each in her own
-thread, connection and session: exactly three get a place, seven wait, and the count of
-places taken is three — repeated, because a race that passes once proves little.
+"""Volunteer races, each thread with its own connection and session, repeated because a
+race that passes once proves little: ten volunteers on a three-place activity, two
+cancellations at once, one volunteer in four tabs, one sign-up form sent five times.
 Runs on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set."""
 
 import os
@@ -164,3 +164,38 @@ def test_one_volunteer_in_two_tabs_never_gets_two_clashing_places(race_app):
             assert len(live) == 1
             activities.cancel(signup=live[0])
             db.session.commit()
+
+
+def test_the_same_sign_up_sent_five_times_at_once_makes_one_applicant(race_app):
+    """A double-tapped public form: five identical sign-ups race; one applicant results,
+    the others are told she is already registered."""
+    from matchmaker.services import signup
+    from matchmaker.services.consent import CURRENT_NOTICES
+
+    with race_app.app_context():
+        town = db.session.scalar(select(Region).where(Region.code == "330481107"))
+        if town is None:
+            city = db.session.scalar(select(Region).where(Region.code == "330481")) or Region(
+                code="330481", name="海宁市", level="city", path="330481/")
+            town = Region(code="330481107", name="盐官镇", level="town", parent=city,
+                          path="330481/330481107/")
+            db.session.add(town)
+            db.session.commit()
+
+    class Register:
+        def prepare(self, mobile):
+            return mobile
+
+        def act(self, mobile):
+            signup.register(data=signup.SignupInput(
+                name="双击", mobile=mobile, town_code="330481107", teams=["文明传播"],
+                availability=["we_am"], notice_version=CURRENT_NOTICES["volunteer"].version))
+
+    for n in range(ROUNDS):
+        mobile = f"1398800{n:04d}"
+        outcomes = run_at_once(race_app, [mobile] * 5, Register())
+        assert outcomes.count("ok") == 1, outcomes
+        with race_app.app_context():
+            assert db.session.scalar(select(func.count(VolunteerProfile.id)).join(
+                Person, VolunteerProfile.person_id == Person.id)
+                .where(Person.mobile == mobile)) == 1
