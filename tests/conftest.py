@@ -20,7 +20,8 @@ from werkzeug.security import generate_password_hash
 from matchmaker import create_app
 from matchmaker.config import database_url
 from matchmaker.extensions import db
-from matchmaker.models import Person, Region, User
+from matchmaker.models import ConsentRecord, Person, Region, User, VolunteerProfile
+from matchmaker.models.base import utcnow
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import IdVault
 from tests.ids import make_id
@@ -168,6 +169,28 @@ def make_person(app, session, regions):
         session.add(person)
         session.flush()
         return person
+
+    return build
+
+
+@pytest.fixture
+def make_applicant(session, make_person):
+    """A volunteer applicant as the sign-up page leaves her: pending, with her consent."""
+
+    def build(name: str = "沈小芳", *, region: str = "330481107201",
+              mobile: str | None = "13957001234", status: str = "pending",
+              consented: bool = True) -> VolunteerProfile:
+        person = make_person(name, region=region, mobile=mobile)
+        if consented:
+            session.add(ConsentRecord(person=person, purpose="volunteer",
+                                      notice_version="2026-11", channel="web",
+                                      given_at=utcnow()))
+        profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育,法律维权",
+                                   services="助老", skills="心理咨询", availability="we_am,wd_ev",
+                                   source="signup", status=status)
+        session.add(profile)
+        session.flush()
+        return profile
 
     return build
 

@@ -11,10 +11,8 @@ from sqlalchemy import func, select
 
 from matchmaker.models import (
     AuditEvent,
-    ConsentRecord,
     Notification,
     OneTimeToken,
-    VolunteerProfile,
 )
 from matchmaker.models.base import utcnow
 from tests.conftest import csrf_token
@@ -24,16 +22,8 @@ NEW_PASSWORD = "Garden-2026"
 
 
 @pytest.fixture
-def applicant(session, make_person):
-    person = make_person("沈小芳", mobile=MOBILE)
-    session.add(ConsentRecord(person=person, purpose="volunteer", notice_version="2026-11",
-                              channel="web", given_at=utcnow()))  # as the sign-up page does
-    profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育",
-                               services="助老", availability="we_am", source="signup",
-                               status="pending")
-    session.add(profile)
-    session.flush()
-    return profile
+def applicant(make_applicant):
+    return make_applicant(mobile=MOBILE)
 
 
 def accept_and_get_link(client, session, as_role, profile) -> str:

@@ -17,26 +17,6 @@ from matchmaker.models.base import utcnow
 from tests.conftest import csrf_token
 
 
-@pytest.fixture
-def make_applicant(session, make_person):
-    def build(name: str = "沈小芳", *, region: str = "330481107201",
-              mobile: str | None = "13957001234", status: str = "pending",
-              consented: bool = True) -> VolunteerProfile:
-        person = make_person(name, region=region, mobile=mobile)
-        if consented:  # as the sign-up page records it
-            session.add(ConsentRecord(person=person, purpose="volunteer",
-                                      notice_version="2026-11", channel="web",
-                                      given_at=utcnow()))
-        profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育,法律维权",
-                                   services="助老", skills="心理咨询", availability="we_am,wd_ev",
-                                   source="signup", status=status)
-        session.add(profile)
-        session.flush()
-        return profile
-
-    return build
-
-
 def post(client, url: str, **data):
     return client.post(url, data={**data, "csrf_token": csrf_token(client)})
 

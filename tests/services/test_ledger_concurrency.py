@@ -2,96 +2,36 @@
 with real connections: exactly ten awards and the budget spent to the fen, twenty times
 over. And a double-submitted payment pays once."""
 
-import os
-import threading
 import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from matchmaker.config import database_url
 from matchmaker.extensions import db
-from matchmaker.models import Application, Award, Disbursement, Fund, Person, Region, User
+from matchmaker.models import Application, Award, Disbursement, Fund, Person, User
 from matchmaker.services import ledger
-from matchmaker.services.errors import DomainError
-from tests.conftest import make_test_app, reset_database
+from tests.races import city, race_app, run_at_once
 
-PG = os.environ.get("TEST_DATABASE_URL", "")
 ROUNDS = 20
-
-
-def _pg_database(tmp_path_factory):
-    base = database_url(PG)
-    name = f"mm_ledger_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin, name, base.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def money_app(request, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ledger")
-    admin = name = None
-    if request.param == "postgresql":
-        if not PG.startswith("postgres"):
-            pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run")
-        admin, name, url = _pg_database(tmp_path_factory)
-    else:
-        url = f"sqlite:///{tmp}/ledger.db"
-    app = make_test_app(str(tmp), url)
-    reset_database(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    yield from race_app(request, tmp_path_factory, "ledger")
 
 
 def build_round(app, n: int, applicants: int, budget_fen: int, amount_fen: int):
     with app.app_context():
-        city = db.session.scalar(select(Region).where(Region.code == "330481"))
-        if city is None:
-            city = Region(code="330481", name="海宁市", level="city", path="330481/")
-            db.session.add(city)
+        home = city()
         user = User(username=f"fin{n}", role="admin", password_hash="x")
-        fund = Fund(name=f"贴息{n}", year=2026, kind="interest_subsidy", region=city,
+        fund = Fund(name=f"贴息{n}", year=2026, kind="interest_subsidy", region=home,
                     budget_fen=budget_fen, rule="standard")
-        apps = [Application(fund=fund, person=Person(name=f"申请人{i}", gender="F", region=city),
+        apps = [Application(fund=fund, person=Person(name=f"申请人{i}", gender="F", region=home),
                             amount_fen=amount_fen) for i in range(applicants)]
         db.session.add_all([user, fund, *apps])
         db.session.commit()
         return user.id, fund.id, [a.id for a in apps]
-
-
-def run_at_once(app, work_items, work) -> list[str]:
-    barrier = threading.Barrier(len(work_items), timeout=60)
-    outcomes = [""] * len(work_items)
-
-    def run(k, item):
-        with app.app_context():
-            prepared = work.prepare(item)
-            # End the read transaction before the race: on SQLite (BEGIN IMMEDIATE) an
-            # open transaction holds the write lock, and the others could not get ready.
-            db.session.commit()
-            barrier.wait()
-            try:
-                work.act(prepared)
-                db.session.commit()
-                outcomes[k] = "ok"
-            except DomainError as e:
-                db.session.rollback()
-                outcomes[k] = e.message
-
-    threads = [threading.Thread(target=run, args=(k, item)) for k, item in enumerate(work_items)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 class Approve:

@@ -3,58 +3,30 @@ race that passes once proves little: ten volunteers on a three-place activity, t
 cancellations at once, one volunteer in four tabs, one sign-up form sent five times.
 Runs on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set."""
 
-import os
-import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from matchmaker.config import database_url
 from matchmaker.extensions import db
 from matchmaker.models import Activity, ActivitySignup, Person, Region, VolunteerProfile
 from matchmaker.models.base import utcnow
 from matchmaker.services import activities
-from tests.conftest import make_test_app, reset_database
-from tests.services.test_ledger_concurrency import run_at_once
+from tests import races
+from tests.races import run_at_once
 
-PG = os.environ.get("TEST_DATABASE_URL", "")
 ROUNDS = 5
 VOLUNTEERS, SLOTS = 10, 3
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def race_app(request, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("activity_race")
-    admin = name = None
-    if request.param == "postgresql":
-        if not PG.startswith("postgres"):
-            pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run")
-        base = database_url(PG)
-        name = f"mm_activity_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.rsplit("/", 1)[0] + "/" + name
-    else:
-        url = f"sqlite:///{tmp}/activity.db"
-    app = make_test_app(str(tmp), url)
-    reset_database(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    yield from races.race_app(request, tmp_path_factory, "volunteers")
 
 
 def build_round(app, n: int) -> tuple[int, list[int]]:
     with app.app_context():
-        city = db.session.scalar(select(Region).where(Region.code == "330481"))
-        if city is None:
-            city = Region(code="330481", name="海宁市", level="city", path="330481/")
-            db.session.add(city)
+        city = races.city()
         start = utcnow() + timedelta(days=3, hours=n)
         activity = Activity(title=f"助老{n}", service="助老", region=city, place="敬老院",
                             starts_at=start, ends_at=start + timedelta(hours=2), slots=SLOTS,
@@ -129,10 +101,7 @@ def test_one_volunteer_in_two_tabs_never_gets_two_clashing_places(race_app):
     """The same volunteer signs up for four overlapping activities at the same moment
     (tabs, double taps): one succeeds, the others are refused as clashes."""
     with race_app.app_context():
-        city = db.session.scalar(select(Region).where(Region.code == "330481"))
-        if city is None:
-            city = Region(code="330481", name="海宁市", level="city", path="330481/")
-            db.session.add(city)
+        city = races.city()
         start = utcnow() + timedelta(days=9)
         acts = [Activity(title=f"调解{i}", service="调解", region=city, place="礼堂",
                          starts_at=start + timedelta(minutes=10 * i),
@@ -175,9 +144,7 @@ def test_the_same_sign_up_sent_five_times_at_once_makes_one_applicant(race_app):
     with race_app.app_context():
         town = db.session.scalar(select(Region).where(Region.code == "330481107"))
         if town is None:
-            city = db.session.scalar(select(Region).where(Region.code == "330481")) or Region(
-                code="330481", name="海宁市", level="city", path="330481/")
-            town = Region(code="330481107", name="盐官镇", level="town", parent=city,
+            town = Region(code="330481107", name="盐官镇", level="town", parent=races.city(),
                           path="330481/330481107/")
             db.session.add(town)
             db.session.commit()

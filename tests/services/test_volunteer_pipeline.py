@@ -13,7 +13,6 @@ from werkzeug.security import generate_password_hash
 
 from matchmaker.models import (
     AuditEvent,
-    ConsentRecord,
     Notification,
     OneTimeToken,
     User,
@@ -28,26 +27,6 @@ LINK = "https://fl.example/account/set-password/"
 
 def link_for(raw: str) -> str:
     return LINK + raw
-
-
-@pytest.fixture
-def make_applicant(session, make_person):
-    def build(name: str = "沈小芳", *, region: str = "330481107201",
-              mobile: str | None = "13957001234", status: str = "pending",
-              consented: bool = True) -> VolunteerProfile:
-        person = make_person(name, region=region, mobile=mobile)
-        if consented:  # as the sign-up page records it
-            session.add(ConsentRecord(person=person, purpose="volunteer",
-                                      notice_version="2026-11", channel="web",
-                                      given_at=utcnow()))
-        profile = VolunteerProfile(person=person, team="家庭教育", teams="家庭教育,法律维权",
-                                   services="助老", skills="心理咨询", availability="we_am",
-                                   source="signup", status=status)
-        session.add(profile)
-        session.flush()
-        return profile
-
-    return build
 
 
 def count(session, model, *where) -> int:
