@@ -42,6 +42,7 @@ test: lint
 bench: install
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/allocation.py
+	$(BIN)/python benchmarks/volunteers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
