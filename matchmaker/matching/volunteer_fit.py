@@ -9,7 +9,7 @@ the volunteers are ranked by score, and each keeps a per-feature explanation in 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .candidates import CandidateRules
 from .explain import SEPARATOR, ContributionItem, PairExplanation, slot_names
@@ -20,12 +20,15 @@ from .types import MenteeProfile, MentorProfile
 
 # Text similarity of a need sentence to a volunteer's skills is small in absolute terms
 # (a skill named in the need scores about 0.05–0.25, unrelated text 0), so it carries a
-# large weight. "Category" is 1 when the volunteer is in a team the request wants or her
-# skills and the need name the same kind of help (TERM_GROUPS): with it, a volunteer who
-# can do what is needed, anywhere in the county, outranks a neighbour who cannot. Among
-# equally able volunteers, nearness (same village +0.5, town +0.3, county +0.15) and the
-# share of the request's time slots she also offers (up to +0.4) decide.
+# large weight. "Category" is 1 when the volunteer is in a team the request wants (+0.6).
+# Stronger still is "skills fit" (+0.9): her skills and the need name the same kind of
+# help (TERM_GROUPS) — a volunteer who has run an online shop, not merely one in the right
+# team, is who a mother selling online needs. With these, a volunteer who can do what is
+# needed, anywhere in the county, outranks a neighbour who cannot. Among equally able
+# volunteers, nearness (same village +0.5, town +0.3, county +0.15) and the share of the
+# request's time slots she also offers (up to +0.4) decide.
 VOLUNTEER_WEIGHTS = Weights(text=4.0, category=0.6, region=0.5, availability=0.4, priority=0.0)
+SKILL_FIT = 0.9
 MIN_SHOWN = 0.005
 
 # Words people use for the same kind of help. A coordinator writes "网上销售农产品" where a
@@ -46,7 +49,6 @@ TERM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("健康", "医疗", "护理", "康复", "体检"),
     ("手工", "编织", "刺绣", "家纺", "缝纫"),
 )
-_TERM = "#"  # marks a group word among the categories (teams carry no mark)
 
 
 def matched_terms(text: str) -> dict[str, str]:
@@ -59,9 +61,11 @@ def matched_terms(text: str) -> dict[str, str]:
     return out
 
 
-def with_terms(categories: frozenset[str], text: str) -> frozenset[str]:
-    """Categories plus the (marked) group words the text names."""
-    return categories | {_TERM + head for head in matched_terms(text)}
+def shared_terms(skills: str, need: str) -> list[str]:
+    """What skills and need both name, as "网店≈网上销售" (or one word when they agree)."""
+    mine, theirs = matched_terms(skills), matched_terms(need)
+    return [mine[h] if mine[h] == theirs[h] else f"{mine[h]}≈{theirs[h]}"
+            for h in mine if h in theirs]
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,13 @@ class VolunteerFit:
 
 
 def _items(volunteer: MentorProfile, need: MenteeProfile, contrib: dict[str, float],
-           level: int) -> tuple[ContributionItem, ...]:
+           level: int, terms: list[str]) -> tuple[ContributionItem, ...]:
     """Every feature a coordinator should see, in a fixed order: skills, team, region, time."""
     items = []
+    if terms:
+        detail = "、".join(terms)
+        items.append(ContributionItem("skills", "技能对口", "Skills fit the need",
+                                      contrib["skills"], detail, detail))
     if contrib["text"] >= MIN_SHOWN:
         common = longest_common_substring(volunteer.specialty or volunteer.text, need.needs)
         if len(common.strip()) < 2:
@@ -89,14 +97,8 @@ def _items(volunteer: MentorProfile, need: MenteeProfile, contrib: dict[str, flo
         items.append(ContributionItem("text", "技能与需求相近", "Skills match the need",
                                       contrib["text"], detail, detail))
     if contrib["category"] >= MIN_SHOWN:
-        names = sorted(volunteer.categories & need.categories)
-        mine, theirs = matched_terms(volunteer.text), matched_terms(need.needs)
-        parts = [n for n in names if not n.startswith(_TERM)]
-        for head in (n[len(_TERM):] for n in names if n.startswith(_TERM)):
-            a, b = mine.get(head, head), theirs.get(head, head)
-            parts.append(a if a == b else f"{a}≈{b}")
-        detail = "、".join(parts)
-        items.append(ContributionItem("category", "服务对口", "Service matches",
+        detail = "、".join(sorted(volunteer.categories & need.categories))
+        items.append(ContributionItem("category", "服务队对口", "Team matches",
                                       contrib["category"], detail, detail))
     region = REGION_LABELS[level]
     items.append(ContributionItem("region", region.zh, region.en, contrib["region"]))
@@ -133,11 +135,12 @@ def rank_volunteers(
     if not pool:
         return []
     rules = CandidateRules(max_region_level=3, top_k=len(pool))
-    pool = [replace(v, categories=with_terms(v.categories, v.text)) for v in pool]
-    need = replace(need, categories=with_terms(need.categories, need.needs))
     scored = score_candidates(pool, [need], weights, rules)
-    order = sorted(range(len(scored.scores)),
-                   key=lambda k: (-round(float(scored.scores[k]), 9), int(scored.edge_mentor[k])))
+    terms = [shared_terms(pool[int(m)].text, need.needs) for m in scored.edge_mentor]
+    totals = [float(scored.scores[k]) + (SKILL_FIT if terms[k] else 0.0)
+              for k in range(len(terms))]
+    order = sorted(range(len(totals)),
+                   key=lambda k: (-round(totals[k], 9), int(scored.edge_mentor[k])))
     if limit is not None:
         order = order[:limit]
     out = []
@@ -145,13 +148,16 @@ def rank_volunteers(
         volunteer = pool[int(scored.edge_mentor[k])]
         level = int(scored.features.region_level[k])
         contrib = dict(zip(FEATURE_KEYS, scored.contributions[k].tolist(), strict=True))
+        contrib["skills"] = SKILL_FIT if terms[k] else 0.0
+        features = dict(zip(FEATURE_KEYS, scored.features.values[k].tolist(), strict=True))
+        features["skills"] = 1.0 if terms[k] else 0.0
         out.append(VolunteerFit(
             volunteer_id=volunteer.id,
-            score=float(scored.scores[k]),
-            features=dict(zip(FEATURE_KEYS, scored.features.values[k].tolist(), strict=True)),
+            score=totals[k],
+            features=features,
             contributions=contrib,
             region_level=level,
             shared_slots=tuple(sorted(volunteer.availability & need.availability)),
-            explanation=explain_fit(_items(volunteer, need, contrib, level)),
+            explanation=explain_fit(_items(volunteer, need, contrib, level, terms[k])),
         ))
     return out

@@ -87,7 +87,7 @@ def test_request_page_suggests_explains_and_assigns(client, session, as_role, wo
     html = client.get(url).get_data(as_text=True)
     li, zhao = world["vols"]["李电商"], world["vols"]["赵法律"]
     assert html.index(f'id="suggestion-{li.id}"') < html.index(f'id="suggestion-{zhao.id}"')
-    assert "服务对口：电商≈网上销售" in html and "同镇" in html and "时间契合：周末上午" in html
+    assert "技能对口：电商≈网上销售" in html and "同镇" in html and "时间契合：周末上午" in html
     assert "钱申请" not in html  # an applicant is never suggested
     assert MOTHER_MOBILE not in html and VOLUNTEER_MOBILE not in html
 
@@ -96,7 +96,7 @@ def test_request_page_suggests_explains_and_assigns(client, session, as_role, wo
     assert "已派单给李电商" in page and "138****4444" in page
     assignment = session.scalar(select(ServiceAssignment))
     assert (assignment.volunteer_id, assignment.status) == (li.id, "active")
-    assert "服务对口" in assignment.explanation
+    assert "技能对口" in assignment.explanation
     assert session.get(ServiceRequest, world["yanguan"]).status == "assigned"
     assert session.scalar(select(Notification).where(
         Notification.person_id == li.person_id, Notification.channel == "inapp")) is not None

@@ -2,7 +2,7 @@
 
 from matchmaker.matching.types import MenteeProfile as Need
 from matchmaker.matching.types import MentorProfile as Volunteer
-from matchmaker.matching.volunteer_fit import matched_terms, rank_volunteers, with_terms
+from matchmaker.matching.volunteer_fit import matched_terms, rank_volunteers, shared_terms
 
 SELL_ONLINE = Need(id="request:1", needs="网上销售 帮助贫困母亲在网上销售农产品",
                    region="330481107201", availability={"we_am", "wd_ev"})
@@ -26,9 +26,9 @@ def test_skills_that_name_the_need_rank_first_even_from_another_town():
     ], SELL_ONLINE)
     assert ids(fits)[0] == "shop"
     shop = fits[0]
-    assert shop.features["category"] == 1 and fits[1].features["category"] == 0
+    assert shop.features["skills"] == 1 and fits[1].features["skills"] == 0
     # The reason names what skills and need share, though they share no characters.
-    assert "服务对口：电商≈网上销售" in shop.explanation.text_zh
+    assert "技能对口：电商≈网上销售" in shop.explanation.text_zh
     assert "同县" in shop.explanation.text_zh
     assert fits[1].region_level == 0 and shop.score > fits[1].score
 
@@ -75,8 +75,23 @@ def test_shared_team_is_named_and_counts():
         volunteer("team", "写作 摄影", teams=("文明传播",)),
     ], need)
     assert ids(fits) == ["team", "other"]
-    assert "服务对口：文明传播 +0.60" in fits[0].explanation.text_zh
-    assert "服务对口" not in fits[1].explanation.text_zh
+    assert "服务队对口：文明传播 +0.60" in fits[0].explanation.text_zh
+    assert "服务队对口" not in fits[1].explanation.text_zh
+
+
+def test_skills_that_fit_outrank_a_team_that_fits():
+    """Online selling needs someone who has sold online, not just anyone in the right team
+    (the demo showed 会用网上办事平台 above 自己开过网店 before skills counted apart)."""
+    need = Need(id="r", needs="想学开网店、拍视频，在网上把农产品卖出去",
+                categories={"创业指导", "科技惠民"}, region="330481107201")
+    fits = rank_volunteers([
+        volunteer("portal", "会用网上办事平台，能帮群众代办", teams=("科技惠民",)),
+        volunteer("shop", "自己开过网店，熟悉创业流程", teams=("创业指导",),
+                  region="330481101201"),
+    ], need)
+    assert ids(fits) == ["shop", "portal"]
+    assert "技能对口：网店" in fits[0].explanation.text_zh
+    assert "技能对口" not in fits[1].explanation.text_zh
 
 
 def test_limit_exclusions_and_an_empty_pool():
@@ -87,8 +102,10 @@ def test_limit_exclusions_and_an_empty_pool():
     assert rank_volunteers(pool[:1], SELL_ONLINE, exclude={"0"}) == []
 
 
-def test_term_groups_become_marked_categories():
+def test_term_groups():
     assert matched_terms("电商直播 网店") == {"电商": "电商"}
     assert matched_terms("陪独居老人聊天") == {"助老": "老人"}
     assert matched_terms("") == {}
-    assert with_terms(frozenset({"创业指导"}), "网上卖茶叶") == {"创业指导", "#电商", "#农技"}
+    assert shared_terms("开过网店", "网上卖茶叶") == ["网店≈网上卖"]
+    assert shared_terms("电商", "电商培训") == ["电商"]
+    assert shared_terms("会用网上办事平台", "网上卖茶叶") == []

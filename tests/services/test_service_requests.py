@@ -75,12 +75,12 @@ def test_suggestions_rank_skills_then_region_then_availability(app_ctx, make_use
     # Equal skills and place: the one who can come when needed first.
     assert order.index("同村电商") < order.index("同村电商周末下午")
     best = by_name["同村电商"].explanation.text_zh
-    assert "服务对口：电商≈网上销售" in best and "同村 +0.50" in best
+    assert "技能对口：电商≈网上销售" in best and "同村 +0.50" in best
     assert "时间契合：工作日晚上/周末上午 +0.40" in best
     assert "同镇 +0.30" in by_name["同镇电商"].explanation.text_zh
     assert "同县 +0.15" in by_name["许村电商"].explanation.text_zh
     assert "时间不重合" in by_name["同村电商周末下午"].explanation.text_zh
-    assert "服务对口" not in by_name["法律邻居"].explanation.text_zh
+    assert "技能对口" not in by_name["法律邻居"].explanation.text_zh
 
 
 def test_only_active_volunteers_and_never_the_beneficiary(app_ctx, make_user, add_volunteer,
