@@ -112,7 +112,7 @@ def seed(result) -> None:
             db.session.add(ServiceHours(
                 volunteer_id=s.volunteer_id, activity_id=a.id,
                 served_on=to_local(a.starts_at).date(),
-                minutes=int(a.hours * 60), description=a.title,
+                minutes=int(a.hours * 60), description="现场服务",
                 status="pending" if pending else "approved",
                 reviewed_by=None if pending else (admin.id if admin else None),
                 reviewed_at=None if pending else utcnow()))
