@@ -26,6 +26,9 @@ from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import IdVault
 from tests.ids import make_id
 
+# Builders for the volunteer-service tests live beside this file.
+pytest_plugins = ("tests.volunteering",)
+
 PASSWORD = "test-pass-123"
 # A cheap hash for builder-made users; the real scrypt path is tested in test_auth.
 _PW_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")

@@ -1,5 +1,4 @@
 """Coordinators' activity pages: create, list, roster, cancel, and the hours queue."""
-# ruff: noqa: F811  (the builders imported below are fixtures, named again as arguments)
 
 from __future__ import annotations
 
@@ -9,12 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from matchmaker.models import Activity, ActivitySignup, Notification, ServiceHours
-from tests.blueprints.test_portal import hours_row, signup_row
 from tests.conftest import csrf_token
-from tests.services.test_activities import (  # noqa: F401
-    make_activity,
-    make_volunteer,
-)
+from tests.volunteering import hours_row, signup_row
 
 
 def post(client, url: str, **data):

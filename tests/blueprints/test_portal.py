@@ -1,5 +1,4 @@
 """The volunteer portal: her own data only, sign-ups, hours, certificate, consent."""
-# ruff: noqa: F811  (the builders imported below are fixtures, named again as arguments)
 
 from __future__ import annotations
 
@@ -16,46 +15,12 @@ from matchmaker.models import (
     VolunteerProfile,
 )
 from matchmaker.models.base import utcnow
-from tests.conftest import csrf_token, login
-from tests.services.test_activities import (  # noqa: F401
-    make_activity,
-    make_volunteer,
-    started_activity,
-)
-
-
-@pytest.fixture
-def me(client, make_user, make_volunteer):
-    """A volunteer logged in, and another volunteer with records of her own."""
-
-    def log_in(status: str = "active", region: str = "330481107201") -> VolunteerProfile:
-        v = make_volunteer("陈晓燕", status=status, region=region)
-        login(client, make_user("volunteer", person=v.person))
-        return v
-
-    return log_in
+from tests.conftest import csrf_token
+from tests.volunteering import hours_row, signup_row, started_activity
 
 
 def post(client, url: str, **data):
     return client.post(url, data={**data, "csrf_token": csrf_token(client)})
-
-
-def signup_row(session, volunteer, activity, status="confirmed") -> ActivitySignup:
-    s = ActivitySignup(activity_id=activity.id, volunteer_id=volunteer.id, status=status,
-                       queued_at=utcnow())
-    session.add(s)
-    if status == "confirmed":
-        activity.filled += 1
-    session.flush()
-    return s
-
-
-def hours_row(session, volunteer, served_on, minutes, status="pending") -> ServiceHours:
-    e = ServiceHours(volunteer_id=volunteer.id, served_on=served_on, minutes=minutes,
-                     description="服务", status=status)
-    session.add(e)
-    session.flush()
-    return e
 
 
 def test_portal_is_for_volunteers_only(client, as_role):

@@ -3,67 +3,17 @@ cancellations, and the coordinators' side (scope, slots, local time)."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from matchmaker.models import Activity, ActivitySignup, Notification, Region, VolunteerProfile
+from matchmaker.models import ActivitySignup, Notification, Region
 from matchmaker.models.base import utcnow
 from matchmaker.services import activities, clock
 from matchmaker.services.errors import DomainError, NotFound
-
-_MOBILES = itertools.count(13900000001)
-
-
-@pytest.fixture
-def make_volunteer(session, make_person):
-    def build(name: str = "志愿者", *, region: str = "330481107201",
-              status: str = "active") -> VolunteerProfile:
-        person = make_person(name, region=region, mobile=str(next(_MOBILES)))
-        v = VolunteerProfile(person=person, team="文明传播", teams="文明传播", status=status)
-        session.add(v)
-        session.flush()
-        return v
-
-    return build
-
-
-@pytest.fixture
-def make_activity(session, regions):
-    def build(title: str = "敬老院助老", *, day: date | None = None, start: time = time(9),
-              end: time = time(11), slots: int = 2, region: str = "330481107",
-              starts_at: datetime | None = None, ends_at: datetime | None = None,
-              status: str = "open") -> Activity:
-        day = day or (date.today() + timedelta(days=7))
-        tz = ZoneInfo("Asia/Shanghai")
-        a = Activity(title=title, service="助老", team="",
-                     region=session.scalar(select(Region).where(Region.code == region)),
-                     place="敬老院",
-                     starts_at=starts_at or datetime.combine(day, start, tz).astimezone(UTC),
-                     ends_at=ends_at or datetime.combine(day, end, tz).astimezone(UTC),
-                     slots=slots, filled=0, status=status)
-        session.add(a)
-        session.flush()
-        return a
-
-    return build
-
-
-def started_activity(make_activity, **kwargs) -> Activity:
-    """An activity that began an hour ago (made directly: the service refuses the past)."""
-    now = utcnow()
-    return make_activity(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1),
-                         **kwargs)
-
-
-def outbox(session, volunteer: VolunteerProfile) -> list[Notification]:
-    return list(session.scalars(select(Notification).where(
-        Notification.person_id == volunteer.person_id, Notification.channel == "inapp")
-        .order_by(Notification.id)))
+from tests.volunteering import outbox, started_activity
 
 
 def fresh(session, obj):

@@ -1,6 +1,5 @@
 """Hours: logged by the volunteer, decided by a coordinator of her region, totalled for
 her certificate."""
-# ruff: noqa: F811  (the builders imported below are fixtures, named again as arguments)
 
 from __future__ import annotations
 
@@ -13,11 +12,7 @@ from matchmaker.models import ActivitySignup, ServiceHours
 from matchmaker.models.base import utcnow
 from matchmaker.services import clock, hours
 from matchmaker.services.errors import DomainError, NotFound
-from tests.services.test_activities import (  # noqa: F401
-    make_activity,
-    make_volunteer,
-    started_activity,
-)
+from tests.volunteering import started_activity
 
 
 def yesterday() -> date:

@@ -1,7 +1,6 @@
-"""Defects found in review of issue 6, each pinned by a test: activity edits (past start,
-clashes, telling the roster), resuming and the waitlist, consent before serving, ending
-assignments, hours limits and rounding, the accepting coordinator's activity."""
-# ruff: noqa: F811  (the builders imported below are fixtures, named again as arguments)
+"""Rules that cross the volunteer services: activity edits (no past start, no clashes,
+the roster told), resuming and the waitlist, consent before serving, ending assignments,
+hours limits and rounding, the activity an accepted applicant asked for."""
 
 from __future__ import annotations
 
@@ -31,12 +30,7 @@ from matchmaker.services import (
     volunteers,
 )
 from matchmaker.services.errors import DomainError
-from tests.services.test_activities import (  # noqa: F401
-    make_activity,
-    make_volunteer,
-    outbox,
-    started_activity,
-)
+from tests.volunteering import outbox
 
 
 def link_for(raw: str) -> str:

@@ -1,6 +1,5 @@
-"""Bad input never makes a 500 (ids in URLs, forms and query strings), the portal's
-"give consent again", and report dates in local time: defects found in review."""
-# ruff: noqa: F811  (the builders imported below are fixtures, named again as arguments)
+"""Bad input never makes a 500 (ids in URLs, forms and query strings, on every page),
+the portal's "give consent again", and report dates in local time."""
 
 from __future__ import annotations
 
@@ -13,12 +12,7 @@ from matchmaker.blueprints.helpers import code_arg, int_arg
 from matchmaker.models import ConsentRecord, VolunteerProfile
 from matchmaker.models.base import utcnow
 from matchmaker.services import clock
-from tests.blueprints.test_portal import me, post  # noqa: F401
-from tests.services.test_activities import (  # noqa: F401
-    make_activity,
-    make_volunteer,
-    started_activity,
-)
+from tests.blueprints.test_portal import post
 
 HUGE = "9" * 20  # beyond SQLite's 64-bit integers
 
@@ -149,3 +143,16 @@ def test_hours_report_uses_the_local_date(client, session, as_role, monkeypatch)
     as_role("admin")
     html = client.get("/volunteer-reports/hours").get_data(as_text=True)
     assert 'value="2020-01-01"' in html
+
+
+GARBAGE = ("99999999999999999999999", "²", "-3", "1e9", "%00")
+
+
+@pytest.mark.parametrize("value", GARBAGE)
+@pytest.mark.parametrize("path", ["/people/?page=", "/registry/volunteers/?page=",
+                                  "/admin/audit?page=", "/volunteers/applicants?page=",
+                                  "/people/"])
+def test_garbage_in_query_strings_and_paths(client, as_role, regions, path, value):
+    as_role("admin")
+    status = client.get(path + value).status_code
+    assert status in (200, 404), (path, value, status)
