@@ -124,19 +124,27 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.blueprints.activities import bp as activities_bp
     from matchmaker.blueprints.admin import bp as admin_bp
     from matchmaker.blueprints.auth import bp as auth_bp
+    from matchmaker.blueprints.donor import bp as donor_bp
     from matchmaker.blueprints.grants import bp as grants_bp
     from matchmaker.blueprints.main import bp as main_bp
     from matchmaker.blueprints.matching import bp as matching_bp
+    from matchmaker.blueprints.notes import bp as notes_bp
     from matchmaker.blueprints.portal import bp as portal_bp
     from matchmaker.blueprints.registry import bp as registry_bp
     from matchmaker.blueprints.service import bp as service_bp
     from matchmaker.blueprints.signup import bp as signup_bp
+    from matchmaker.blueprints.sponsorship import bp as sponsorship_bp
+    from matchmaker.blueprints.springbud import bp as springbud_bp
     from matchmaker.blueprints.volunteers import bp as volunteers_bp
 
     app.register_blueprint(activities_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(service_bp)
     app.register_blueprint(signup_bp)
+    app.register_blueprint(donor_bp)
+    app.register_blueprint(notes_bp)
+    app.register_blueprint(sponsorship_bp)
+    app.register_blueprint(springbud_bp)
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(auth_bp)

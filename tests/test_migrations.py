@@ -16,7 +16,9 @@ EXPECTED = {"region", "person", "user_account", "user_region", "audit_event",
             "donor_profile", "programme", "match_run", "proposal", "unmatched_mentee",
             "pairing", "follow_up", "notification", "fund", "application", "allocation_run",
             "award", "disbursement", "activity", "activity_signup", "service_request",
-            "service_assignment", "service_hours", "consent_record", "one_time_token"}
+            "service_assignment", "service_hours", "consent_record", "one_time_token",
+            "pledge", "donation", "sponsorship", "sponsorship_payment", "progress_note",
+            "donor_letter"}
 
 
 def round_trip(app) -> None:

@@ -24,6 +24,14 @@ from matchmaker.models.profiles import (
     VOLUNTEER_STATUS_LABELS,
 )
 from matchmaker.models.region import LEVEL_LABELS
+from matchmaker.models.sponsorship import (
+    LETTER_STATUS_LABELS,
+    NOTE_STATUS_LABELS,
+    PAYMENT_SOURCE_LABELS,
+    PLEDGE_PERIOD_LABELS,
+    PLEDGE_STATUS_LABELS,
+    SPONSORSHIP_STATUS_LABELS,
+)
 from matchmaker.models.user import ROLE_LABELS
 from matchmaker.models.volunteering import (
     ACTIVITY_STATUS_LABELS,
@@ -162,6 +170,12 @@ def init_app(app: Flask) -> None:
         hours_status=_label(HOURS_STATUS_LABELS),
         request_status=_label(REQUEST_STATUS_LABELS),
         consent_purpose=_label(CONSENT_PURPOSE_LABELS),
+        pledge_period=_label(PLEDGE_PERIOD_LABELS),
+        pledge_status=_label(PLEDGE_STATUS_LABELS),
+        sponsorship_status=_label(SPONSORSHIP_STATUS_LABELS),
+        payment_source=_label(PAYMENT_SOURCE_LABELS),
+        note_status=_label(NOTE_STATUS_LABELS),
+        letter_status=_label(LETTER_STATUS_LABELS),
         hours=_hours,
         local_time=_local_time,
     )

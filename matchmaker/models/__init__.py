@@ -18,6 +18,14 @@ from matchmaker.models.profiles import (
 )
 from matchmaker.models.programme import Programme
 from matchmaker.models.region import Region
+from matchmaker.models.sponsorship import (
+    Donation,
+    DonorLetter,
+    Pledge,
+    ProgressNote,
+    Sponsorship,
+    SponsorshipPayment,
+)
 from matchmaker.models.user import OneTimeToken, User, user_region
 from matchmaker.models.volunteering import (
     Activity,
@@ -31,6 +39,12 @@ __all__ = [
     "Activity",
     "ActivitySignup",
     "ConsentRecord",
+    "Donation",
+    "DonorLetter",
+    "Pledge",
+    "ProgressNote",
+    "Sponsorship",
+    "SponsorshipPayment",
     "OneTimeToken",
     "ServiceAssignment",
     "ServiceHours",

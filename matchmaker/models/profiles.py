@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from matchmaker.extensions import db
@@ -160,6 +160,11 @@ class SpringBudProfile(ProfileBase, db.Model):
     guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     hardship_note: Mapped[str] = mapped_column(Text, default="")
     alias: Mapped[str] = mapped_column(String(20), default="")
+    # Waiting for a sponsor since (None while one is active): the engine favours the girls
+    # who have waited longest. ``sponsor_lapsed_on`` flags a girl whose donor's pledge
+    # lapsed: the continuity reserve pays her terms until a new sponsor is found.
+    waiting_since: Mapped[date | None] = mapped_column(Date)
+    sponsor_lapsed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class DonorProfile(ProfileBase, db.Model):

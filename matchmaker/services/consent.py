@@ -29,6 +29,7 @@ class Notice:
 # the version here; earlier consents keep the version they were given to.
 CURRENT_NOTICES = {
     "volunteer": Notice("volunteer", "2026-11"),
+    "spring_bud": Notice("spring_bud", "2026-11"),
 }
 
 

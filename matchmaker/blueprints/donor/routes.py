@@ -1,0 +1,3 @@
+"""Routes of the donor blueprint."""
+
+from matchmaker.blueprints.donor import bp  # noqa: F401

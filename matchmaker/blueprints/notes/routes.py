@@ -1,0 +1,3 @@
+"""Routes of the notes blueprint."""
+
+from matchmaker.blueprints.notes import bp  # noqa: F401

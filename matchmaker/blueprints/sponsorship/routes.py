@@ -1,0 +1,3 @@
+"""Routes of the sponsorship blueprint."""
+
+from matchmaker.blueprints.sponsorship import bp  # noqa: F401

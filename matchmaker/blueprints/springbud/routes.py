@@ -1,0 +1,3 @@
+"""Routes of the springbud blueprint."""
+
+from matchmaker.blueprints.springbud import bp  # noqa: F401
