@@ -191,9 +191,34 @@ def send_notifications_command() -> None:
     click.echo(f"已处理 {n} 条通知")
 
 
+@click.command("lapse-pledges")
+@with_appcontext
+@click.option("--today", "today_raw", default="", metavar="YYYY-MM-DD",
+              help="Treat this day as today (default: today in the federation's time zone).")
+def lapse_pledges_command(today_raw: str) -> None:
+    """Lapse Spring Bud pledges past their end date; their girls are flagged for the
+    continuity reserve until a new sponsor is found."""
+    from datetime import date
+
+    from matchmaker.services import audit, clock, pledges
+
+    try:
+        today = date.fromisoformat(today_raw) if today_raw else clock.today()
+    except ValueError:
+        raise click.UsageError("日期格式应为 YYYY-MM-DD") from None
+    with audit.acting_as(audit.Actor(None, "cli")):
+        lapsed = pledges.lapse_due(today=today)
+        lines = [f"  承诺 #{p.id} {pledges.donor_name(p.donor)}（{p.ends_on} 到期）"
+                 for p in lapsed]
+        db.session.commit()
+    click.echo(f"已中断 {len(lapsed)} 项到期的捐助承诺")
+    for line in lines:
+        click.echo(line)
+
+
 def register_commands(app: Flask) -> None:
     for command in (seed_demo_command, demo_accounts_command, create_user_command,
-                    worker_command, send_notifications_command):
+                    worker_command, send_notifications_command, lapse_pledges_command):
         app.cli.add_command(command)
 
 

@@ -38,7 +38,14 @@ DEFAULTS: dict[str, object] = {
     "SET_PASSWORD_RATE_LIMIT": None,
     "RATELIMIT_HEADERS_ENABLED": True,
     "PAGE_SIZE": 20,
+    # Days a donor has to confirm a girl proposed for her pledge before the hold lapses.
+    "SPONSOR_HOLD_DAYS": 14,
     "JOBS_INLINE": True,
+    # Spring Bud: the share of every donation kept in the continuity reserve (a decimal
+    # string, read as Decimal), and the issuer printed on receipts ("" = the federation
+    # of the fund's region, e.g. 海宁市妇女联合会).
+    "SPRING_BUD_RESERVE_SHARE": "0.10",
+    "SPRING_BUD_RECEIPT_ISSUER": "",
 }
 
 

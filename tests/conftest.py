@@ -27,7 +27,7 @@ from matchmaker.services.privacy import IdVault
 from tests.ids import make_id
 
 # Builders for the volunteer-service tests live beside this file.
-pytest_plugins = ("tests.volunteering",)
+pytest_plugins = ("tests.volunteering", "tests.sponsorship_fixtures")
 
 PASSWORD = "test-pass-123"
 # A cheap hash for builder-made users; the real scrypt path is tested in test_auth.
