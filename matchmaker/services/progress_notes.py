@@ -1,0 +1,303 @@
+"""Progress notes (学期进展): a term's news of a 春蕾 girl for her donor.
+
+A coordinator of the girl's region writes a draft; a *different* coordinator approves it
+(four eyes — the writer can never publish her own note, an admin neither); an approved
+note can be withdrawn. Only approved notes ever reach a donor (``approved_for``).
+
+A donor may know the girl only by a pseudonym, so a note must not carry anything that
+identifies or reaches her: her full name, her school, a guardian's name, a mobile or an
+ID number. ``check_private`` refuses such text with a message naming what it found; the
+letters moderation uses the same guard.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from matchmaker.extensions import db
+from matchmaker.models import Person, ProgressNote, Region, SpringBudProfile, User
+from matchmaker.models.base import utcnow
+from matchmaker.services import clock
+from matchmaker.services.errors import DomainError, NotFound
+from matchmaker.services.scope import in_scope, region_filter, require_registry_role
+from matchmaker.services.validation import clean_text
+
+NOTE_MAX = 1000
+RECENT_APPROVED = 20
+TERM_SEASONS = ("spring", "autumn")
+_TERM = re.compile(r"^(\d{4})-(spring|autumn)$")
+
+# ---------------------------------------------------------------- terms
+
+
+def parse_term(raw: str | None, *, field: str = "term") -> str:
+    """A school term as stored: ``YYYY-spring`` or ``YYYY-autumn`` (a plausible year)."""
+    value = (raw or "").strip().lower()
+    m = _TERM.match(value)
+    if not m:
+        raise DomainError(_("学期格式不正确，应为“2026-spring”（春季）或“2026-autumn”（秋季）"),
+                          field=field)
+    year = int(m[1])
+    if year < 2000 or year > clock.today().year + 1:
+        raise DomainError(_("学期的年份不合理"), field=field)
+    return value
+
+
+def term_label(term: str | None) -> str:
+    """``2026-autumn`` → 2026年秋季学期 (anything else is shown as it is)."""
+    m = _TERM.match(term or "")
+    if not m:
+        return term or ""
+    if m[2] == "autumn":
+        return _("%(year)s年秋季学期", year=m[1])
+    return _("%(year)s年春季学期", year=m[1])
+
+
+def term_key(term: str) -> tuple[int, int]:
+    """Sort key: year, then spring before autumn."""
+    m = _TERM.match(term or "")
+    return (int(m[1]), TERM_SEASONS.index(m[2])) if m else (0, 0)
+
+
+def current_term(day: date | None = None) -> str:
+    """The term a day falls in: spring February–July, autumn August–January."""
+    day = day or clock.today()
+    if day.month >= 8:
+        return f"{day.year}-autumn"
+    if day.month == 1:
+        return f"{day.year - 1}-autumn"
+    return f"{day.year}-spring"
+
+
+def recent_terms(count: int = 4, day: date | None = None) -> list[str]:
+    """The current term and the ones before it, newest first (choices for a note)."""
+    terms = [current_term(day)]
+    while len(terms) < count:
+        year, season = terms[-1].split("-")
+        terms.append(f"{year}-spring" if season == "autumn" else f"{int(year) - 1}-autumn")
+    return terms
+
+
+# ---------------------------------------------------------------- the privacy guard
+
+# Names and school names are compared without spaces or dots; numbers without the spaces
+# and dashes people put between groups of digits (138 1234 5678, 138-1234-5678).
+_SEPARATORS = re.compile(r"[\s·•]")
+_DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[\s\-－—()（）]+(?=[0-9])")
+_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_OLD_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-?[2-9][0-9]{6,7}(?![0-9])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_HANDLE = re.compile(r"(微信|vx|wx|qq|扣扣|weixin|wechat)[号:：\s]*[A-Za-z0-9_\-]{5,}",
+                     re.IGNORECASE)
+_ADDRESS = re.compile(r"([路街巷弄]\s*[0-9一二三四五六七八九十百]+\s*号)"
+                      r"|([0-9]+\s*(幢|栋|室))")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ＋－＠．", "0123456789xX+-@.")
+
+
+def _compact(text: str) -> str:
+    return _SEPARATORS.sub("", text.translate(_FULLWIDTH))
+
+
+def _digits_joined(text: str) -> str:
+    return _DIGIT_SEPARATORS.sub("", text.translate(_FULLWIDTH))
+
+
+def check_contacts(text: str, *, field: str) -> None:
+    """Refuse text carrying a phone number, an ID number, an e-mail or chat account, or a
+    street address: neither a donor nor a note may pass a way to reach the girl."""
+    plain = text.translate(_FULLWIDTH)
+    compact = _digits_joined(text)
+    if _ID_NUMBER.search(compact) or _OLD_ID_NUMBER.search(compact):
+        raise DomainError(_("内容中有身份证号码，请删去"), field=field)
+    if _MOBILE.search(compact):
+        raise DomainError(_("内容中有手机号码，请删去"), field=field)
+    if _LANDLINE.search(compact):
+        raise DomainError(_("内容中有电话号码，请删去"), field=field)
+    if _EMAIL.search(plain):
+        raise DomainError(_("内容中有电子邮箱地址，请删去"), field=field)
+    if _HANDLE.search(plain):
+        raise DomainError(_("内容中有微信号或QQ号，请删去"), field=field)
+    if _ADDRESS.search(plain):
+        raise DomainError(_("内容中有像是住址的文字（门牌号），请删去"), field=field)
+
+
+def _school_forms(student: SpringBudProfile) -> list[str]:
+    """Her school's name as written in full and without the city or county in front
+    (海宁市盐官镇中心小学 is also written 盐官镇中心小学)."""
+    school = _compact(student.school or "")
+    forms = [school] if len(school) >= 2 else []
+    region = student.person.region if student.person else None
+    prefixes = []
+    while region is not None:
+        if region.level not in ("town", "village"):
+            prefixes.append(_compact(region.name))
+        region = region.parent
+    for prefix in prefixes:
+        if prefix and school.startswith(prefix) and len(school) - len(prefix) >= 4:
+            forms.append(school[len(prefix):])
+    return forms
+
+
+def check_private(text: str, student: SpringBudProfile, *, field: str) -> None:
+    """Refuse text a donor will read if it names the girl in full, her school or her
+    guardian, or carries contact details (see ``check_contacts``)."""
+    compact = _compact(text)
+    full_name = _compact(student.person.name if student.person else "")
+    if len(full_name) >= 2 and full_name in compact:
+        raise DomainError(_("内容中有学员的全名，捐助人只能看到化名或名字，请删去姓氏或改用化名"),
+                          field=field)
+    if any(form and form in compact for form in _school_forms(student)):
+        raise DomainError(_("内容中有学员的学校名称，请删去"), field=field)
+    guardian = _compact(student.guardian_name or "")
+    if len(guardian) >= 2 and guardian in compact:
+        raise DomainError(_("内容中有监护人的姓名，请删去"), field=field)
+    check_contacts(text, field=field)
+
+
+def clean_note(raw: str | None, student: SpringBudProfile, *, field: str = "body") -> str:
+    body = clean_text(raw, field=field, label=_("进展内容"), max_length=NOTE_MAX, required=True)
+    if len(body) < 10:
+        raise DomainError(_("进展内容太短，请至少写 10 个字"), field=field)
+    check_private(body, student, field=field)
+    return body
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def _girls_in_scope(user: User):
+    require_registry_role(user)
+    stmt = (select(SpringBudProfile).join(SpringBudProfile.person).join(Person.region)
+            .options(contains_eager(SpringBudProfile.person).contains_eager(Person.region)))
+    scope = region_filter(user, Region.path)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return stmt
+
+
+def students_in_scope(user: User, limit: int = 2000) -> list[SpringBudProfile]:
+    """Girls a note may be written for: active 春蕾 students in the user's regions."""
+    stmt = (_girls_in_scope(user)
+            .where(SpringBudProfile.status == "active", Person.status == "active")
+            .order_by(Region.path, Person.name_pinyin, SpringBudProfile.id).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def get_student(user: User, student_id: int | None) -> SpringBudProfile:
+    require_registry_role(user)
+    student = db.session.get(SpringBudProfile, student_id) if student_id else None
+    if student is None or not in_scope(user, student.person.region):
+        raise NotFound(_("找不到这名春蕾学员，或不在您负责的地区内"), field="student")
+    return student
+
+
+def get_note(user: User, note_id: int) -> ProgressNote:
+    require_registry_role(user)
+    note = db.session.get(ProgressNote, note_id)
+    if note is None or not in_scope(user, note.student.person.region):
+        raise NotFound(_("找不到这份学期进展，或不在您负责的地区内"))
+    return note
+
+
+def _notes_in_scope(user: User):
+    require_registry_role(user)
+    stmt = (select(ProgressNote).join(ProgressNote.student).join(SpringBudProfile.person)
+            .join(Person.region)
+            .options(contains_eager(ProgressNote.student).contains_eager(SpringBudProfile.person)
+                     .contains_eager(Person.region)))
+    scope = region_filter(user, Region.path)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return stmt
+
+
+def to_approve(user: User) -> list[ProgressNote]:
+    """Drafts in the user's regions that she may approve: everyone's but her own."""
+    stmt = (_notes_in_scope(user)
+            .where(ProgressNote.status == "draft",
+                   (ProgressNote.written_by != user.id) | ProgressNote.written_by.is_(None))
+            .order_by(ProgressNote.created_at, ProgressNote.id))
+    return list(db.session.scalars(stmt))
+
+
+def my_drafts(user: User) -> list[ProgressNote]:
+    """Her own drafts, waiting for a colleague to approve them."""
+    stmt = (_notes_in_scope(user)
+            .where(ProgressNote.status == "draft", ProgressNote.written_by == user.id)
+            .order_by(ProgressNote.created_at.desc(), ProgressNote.id.desc()))
+    return list(db.session.scalars(stmt))
+
+
+def recent_approved(user: User, limit: int = RECENT_APPROVED) -> list[ProgressNote]:
+    stmt = (_notes_in_scope(user).where(ProgressNote.status == "approved")
+            .order_by(ProgressNote.approved_at.desc(), ProgressNote.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def approved_for(student: SpringBudProfile) -> list[ProgressNote]:
+    """The notes a donor of this girl may read: approved ones only, newest term first.
+    (The caller decides whether the donor may see the girl at all.)"""
+    notes = db.session.scalars(select(ProgressNote).where(
+        ProgressNote.student_id == student.id, ProgressNote.status == "approved"))
+    return sorted(notes, key=lambda n: (term_key(n.term), n.id), reverse=True)
+
+
+# ---------------------------------------------------------------- writes
+
+
+def write(*, user: User, student: SpringBudProfile, term: str, body: str) -> ProgressNote:
+    """A draft note for a girl in the user's regions; one live note per girl and term."""
+    require_registry_role(user)
+    if not in_scope(user, student.person.region):
+        raise NotFound(_("找不到这名春蕾学员，或不在您负责的地区内"), field="student")
+    term = parse_term(term)
+    body = clean_note(body, student)
+    live = db.session.scalar(select(ProgressNote.id).where(
+        ProgressNote.student_id == student.id, ProgressNote.term == term,
+        ProgressNote.status.in_(("draft", "approved"))).limit(1))
+    if live is not None:
+        raise DomainError(_("这名学员%(term)s已有一份待审核或已发布的进展；"
+                            "如需重写，请先撤下原来的", term=term_label(term)), field="term")
+    note = ProgressNote(student_id=student.id, term=term, body=body, status="draft",
+                        written_by=user.id)
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def approve(*, user: User, note: ProgressNote) -> ProgressNote:
+    """Publish a draft to the girl's donor. Four eyes: never by the one who wrote it."""
+    require_registry_role(user)
+    if not in_scope(user, note.student.person.region):
+        raise NotFound(_("找不到这份学期进展，或不在您负责的地区内"))
+    if note.status != "draft":
+        raise DomainError(_("只有待审核的进展可以批准"))
+    if note.written_by == user.id:
+        raise DomainError(_("不能批准自己写的进展，请由另一位工作人员审核（双人把关）"))
+    # The text is checked again: her name or school may have been recorded since.
+    check_private(note.body, note.student, field="body")
+    note.status = "approved"
+    note.approved_by = user.id
+    note.approved_at = utcnow()
+    db.session.flush()
+    return note
+
+
+def withdraw(*, user: User, note: ProgressNote) -> ProgressNote:
+    """Take an approved note back from the donor's view (or set a draft aside, so that
+    the term's note can be written again)."""
+    require_registry_role(user)
+    if not in_scope(user, note.student.person.region):
+        raise NotFound(_("找不到这份学期进展，或不在您负责的地区内"))
+    if note.status not in ("draft", "approved"):
+        raise DomainError(_("这份进展已经撤下"))
+    note.status = "withdrawn"
+    db.session.flush()
+    return note
