@@ -109,6 +109,12 @@ def code_arg(raw: object) -> str:
     return raw.strip() if isinstance(raw, str) and _DIGITS[12].fullmatch(raw.strip()) else ""
 
 
+def _term_label(term: str | None) -> str:
+    from matchmaker.services.terms import term_label
+
+    return term_label(term)
+
+
 def for_user(lookup: Callable, *args, **kwargs):
     """A service lookup for the current user: 404 when the record is not hers to see
     (never telling whether it exists), 403 when she may see it but not act on it."""
@@ -178,4 +184,5 @@ def init_app(app: Flask) -> None:
         letter_status=_label(LETTER_STATUS_LABELS),
         hours=_hours,
         local_time=_local_time,
+        term_label=_term_label,
     )

@@ -33,7 +33,7 @@ from matchmaker.models.sponsorship import (
     Sponsorship,
     SponsorshipPayment,
 )
-from matchmaker.services import clock, sponsorships
+from matchmaker.services import clock, names, sponsorships
 from matchmaker.services.errors import NotFound
 from matchmaker.services.pledges import Receipt, receipt_data, term_label
 
@@ -91,7 +91,7 @@ class MoneySummary:
 
 def pseudonym(student: SpringBudProfile) -> str:
     """Her alias, else her given name (surname cut off, compound surnames included)."""
-    return sponsorships.pseudonym(student) or _("学员")
+    return names.pseudonym(student) or _("学员")
 
 
 def town_of(region: Region | None) -> str:

@@ -13,7 +13,6 @@ their terms until a coordinator finds them a new sponsor.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -41,14 +40,13 @@ from matchmaker.services import clock, ledger
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.money import parse_yuan, to_fen, to_yuan
 from matchmaker.services.scope import in_scope, region_filter
+from matchmaker.services.terms import split_term, term_label
 from matchmaker.services.validation import clean_text
 
 DEFAULT_RESERVE_SHARE = "0.10"
 LAPSE_REASON = "捐助人承诺到期"
 END_REASON = "捐助人承诺结束"
 LIVE = ("held", "active")
-TERM_RE = re.compile(r"(20\d\d)-(spring|autumn)")
-TERM_LABELS = {"spring": "春季学期", "autumn": "秋季学期"}
 
 
 # ---------------------------------------------------------------- funds
@@ -458,21 +456,6 @@ def receipt_data(donation: Donation) -> Receipt:
 
 # ---------------------------------------------------------------- term payments
 
-def parse_term(term: str) -> tuple[int, str]:
-    m = TERM_RE.fullmatch((term or "").strip())
-    if not m:
-        raise DomainError(_("学期格式应为 2026-spring 或 2026-autumn"), field="term")
-    return int(m[1]), m[2]
-
-
-def term_label(term: str) -> str:
-    try:
-        year, half = parse_term(term)
-    except DomainError:
-        return term
-    return _("%(year)s 年%(half)s", year=year, half=_(TERM_LABELS[half]))
-
-
 def term_stipend(pledge: Pledge, half: str) -> int:
     """A girl's stipend for one term: the pledge's amount per term, or half its yearly
     amount (an odd fen goes to the autumn term, so the two halves make the year)."""
@@ -530,7 +513,7 @@ def _last_pledge(student: SpringBudProfile) -> Pledge | None:
 
 def plan_term(*, user: User, term: str, region: Region | None = None) -> list[PlannedPayment]:
     """Who would be paid for the term, from which source and how much."""
-    year, half = parse_term(term)
+    year, half = split_term(term)
     paid = set(db.session.scalars(select(SponsorshipPayment.student_id).where(
         SponsorshipPayment.term == term)))
     out = []
@@ -608,7 +591,7 @@ def pay_term(*, user: User, term: str, region: Region | None = None,
     pool, each flagged girl without one from the continuity reserve. A term is paid once
     per girl (a unique payment row and the ledger's idempotency key); whatever cannot be
     paid is reported, the rest is paid."""
-    year, half = parse_term(term)
+    year, half = split_term(term)
     paid_on = paid_on or clock.today()
     result = PayResult(term=term)
     for item in plan_term(user=user, term=term, region=region):

@@ -13,7 +13,6 @@ letters moderation uses the same guard.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -22,65 +21,17 @@ from sqlalchemy.orm import contains_eager
 from matchmaker.extensions import db
 from matchmaker.models import Person, ProgressNote, Region, SpringBudProfile, User
 from matchmaker.models.base import utcnow
-from matchmaker.services import clock
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_filter, require_registry_role
+from matchmaker.services.terms import (
+    parse_term,
+    term_key,
+    term_label,
+)
 from matchmaker.services.validation import clean_text
 
 NOTE_MAX = 1000
 RECENT_APPROVED = 20
-TERM_SEASONS = ("spring", "autumn")
-_TERM = re.compile(r"^(\d{4})-(spring|autumn)$")
-
-# ---------------------------------------------------------------- terms
-
-
-def parse_term(raw: str | None, *, field: str = "term") -> str:
-    """A school term as stored: ``YYYY-spring`` or ``YYYY-autumn`` (a plausible year)."""
-    value = (raw or "").strip().lower()
-    m = _TERM.match(value)
-    if not m:
-        raise DomainError(_("学期格式不正确，应为“2026-spring”（春季）或“2026-autumn”（秋季）"),
-                          field=field)
-    year = int(m[1])
-    if year < 2000 or year > clock.today().year + 1:
-        raise DomainError(_("学期的年份不合理"), field=field)
-    return value
-
-
-def term_label(term: str | None) -> str:
-    """``2026-autumn`` → 2026年秋季学期 (anything else is shown as it is)."""
-    m = _TERM.match(term or "")
-    if not m:
-        return term or ""
-    if m[2] == "autumn":
-        return _("%(year)s年秋季学期", year=m[1])
-    return _("%(year)s年春季学期", year=m[1])
-
-
-def term_key(term: str) -> tuple[int, int]:
-    """Sort key: year, then spring before autumn."""
-    m = _TERM.match(term or "")
-    return (int(m[1]), TERM_SEASONS.index(m[2])) if m else (0, 0)
-
-
-def current_term(day: date | None = None) -> str:
-    """The term a day falls in: spring February–July, autumn August–January."""
-    day = day or clock.today()
-    if day.month >= 8:
-        return f"{day.year}-autumn"
-    if day.month == 1:
-        return f"{day.year - 1}-autumn"
-    return f"{day.year}-spring"
-
-
-def recent_terms(count: int = 4, day: date | None = None) -> list[str]:
-    """The current term and the ones before it, newest first (choices for a note)."""
-    terms = [current_term(day)]
-    while len(terms) < count:
-        year, season = terms[-1].split("-")
-        terms.append(f"{year}-spring" if season == "autumn" else f"{int(year) - 1}-autumn")
-    return terms
 
 
 # ---------------------------------------------------------------- the privacy guard

@@ -34,6 +34,7 @@ from matchmaker.models.base import utcnow
 from matchmaker.services import consent, notifications
 from matchmaker.services.clock import as_utc, to_local, today
 from matchmaker.services.errors import DomainError, NotFound
+from matchmaker.services.names import pseudonym
 from matchmaker.services.scope import in_scope, region_filter, require_registry_role
 from matchmaker.services.validation import age_on, clean_text
 
@@ -44,12 +45,6 @@ DECLINED_REASON = "捐助人未确认"
 EXPIRED_REASON = "确认期限已过"
 DEFAULT_HOLD_DAYS = 14
 FILTERS = ("waiting", "flagged", "sponsored", "no_consent")
-
-# Two-character surnames, so that a given name is not cut in the wrong place.
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
-                     "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "澹台", "端木",
-                     "申屠", "南宫", "西门", "闻人", "万俟", "赫连", "独孤", "呼延")
-
 
 # --- what may be said of a girl ---------------------------------------------------------
 
@@ -64,20 +59,6 @@ def age_band(birth_date: date | None, today: date) -> str:
         return _("18岁及以上")
     low = 6 + (age - 6) // 3 * 3
     return f"{low}–{low + 2}岁"
-
-
-def given_name(full_name: str) -> str:
-    """The name without the surname (two characters for a compound surname)."""
-    name = (full_name or "").strip()
-    if "·" in name:  # minority names: the first part
-        return name.split("·")[0]
-    cut = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
-    return name[cut:] if len(name) > cut else name
-
-
-def pseudonym(student: SpringBudProfile) -> str:
-    """The name a donor may read: her alias, or else her given name."""
-    return (student.alias or "").strip() or given_name(student.person.name)
 
 
 def town_of(region: Region) -> Region:

@@ -205,7 +205,7 @@ def test_pages_show_the_projection_and_nothing_of_her_record(client, scene):
         assert shown in home, shown
     card = html[f"/donor/students/{scene.sp_id}"].get_data(as_text=True)
     assert "本学期数学考了95分" in card and "还在审核的草稿" not in card
-    assert "2026 年秋季学期" in html["/donor/payments"].get_data(as_text=True)
+    assert "2026年秋季学期" in html["/donor/payments"].get_data(as_text=True)
     assert scene.donation.receipt_no in html[f"/donor/receipts/{scene.donation_id}"] \
         .get_data(as_text=True)
     # What she never sees: full name, school, ID number, phones, guardian, finances,

@@ -17,7 +17,7 @@ from matchmaker.models import (
     SpringBudProfile,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import consent, letters
+from matchmaker.services import consent, letters, names
 from matchmaker.services.errors import DomainError, Forbidden, NotFound
 
 LETTER = "小蕾你好！听说你这学期参加了合唱队，真为你高兴。天冷了，注意身体，好好学习。"
@@ -200,7 +200,7 @@ def test_a_donor_account_cannot_review_letters(app_ctx, world, make_user):
                                          ("东方明", "方明"), ("阿依古丽·买买提", "阿依古丽"),
                                          ("Anna Smith", "Anna")])
 def test_given_names(full, given):
-    assert letters.given_name(full) == given
+    assert names.given_name(full) == given
 
 
 def test_ordinary_numbers_in_a_letter_pass(app_ctx, world):

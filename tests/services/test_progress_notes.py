@@ -8,6 +8,7 @@ import pytest
 from matchmaker.models import ConsentRecord, ProgressNote, SpringBudProfile
 from matchmaker.models.base import utcnow
 from matchmaker.services import progress_notes as notes
+from matchmaker.services import terms
 from matchmaker.services.errors import DomainError, Forbidden, NotFound
 
 BODY = "本学期她的语文和数学成绩都有进步，参加了学校合唱队，老师说她上课更爱发言了。"
@@ -42,24 +43,24 @@ def staff(make_user):
 @pytest.mark.parametrize("raw, stored", [("2026-autumn", "2026-autumn"),
                                          (" 2025-Spring ", "2025-spring")])
 def test_terms_are_year_and_season(app_ctx, raw, stored):
-    assert notes.parse_term(raw) == stored
+    assert terms.parse_term(raw) == stored
 
 
 @pytest.mark.parametrize("raw", ["2026-summer", "2026秋", "26-autumn", "", "1999-spring",
                                  "2999-autumn"])
 def test_other_terms_are_refused_in_chinese(app_ctx, raw):
     with pytest.raises(DomainError) as e:
-        notes.parse_term(raw)
+        terms.parse_term(raw)
     assert e.value.field == "term" and "学期" in e.value.message
 
 
 def test_term_labels_and_order(app_ctx):
-    assert notes.term_label("2026-autumn") == "2026年秋季学期"
-    assert notes.term_label("2026-spring") == "2026年春季学期"
-    assert notes.current_term(date(2026, 9, 1)) == "2026-autumn"
-    assert notes.current_term(date(2027, 1, 15)) == "2026-autumn"
-    assert notes.current_term(date(2027, 3, 1)) == "2027-spring"
-    assert notes.recent_terms(3, date(2026, 9, 1)) == ["2026-autumn", "2026-spring",
+    assert terms.term_label("2026-autumn") == "2026年秋季学期"
+    assert terms.term_label("2026-spring") == "2026年春季学期"
+    assert terms.current_term(date(2026, 9, 1)) == "2026-autumn"
+    assert terms.current_term(date(2027, 1, 15)) == "2026-autumn"
+    assert terms.current_term(date(2027, 3, 1)) == "2027-spring"
+    assert terms.recent_terms(3, date(2026, 9, 1)) == ["2026-autumn", "2026-spring",
                                                        "2025-autumn"]
 
 

@@ -20,7 +20,7 @@ from matchmaker.models import (
     SpringBudProfile,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import sponsorships
+from matchmaker.services import names, sponsorships
 from matchmaker.services.clock import as_utc, today
 from matchmaker.services.errors import DomainError, NotFound
 
@@ -103,9 +103,9 @@ def test_age_band_from_the_birth_date(app_ctx, birth, band):
 
 
 def test_pseudonym_is_the_alias_or_the_given_name(app_ctx, make_girl):
-    assert sponsorships.pseudonym(make_girl("陈小燕")) == "小燕"
-    assert sponsorships.pseudonym(make_girl("欧阳春花")) == "春花"
-    assert sponsorships.pseudonym(make_girl("李梅", alias="小梅")) == "小梅"
+    assert names.pseudonym(make_girl("陈小燕")) == "小燕"
+    assert names.pseudonym(make_girl("欧阳春花")) == "春花"
+    assert names.pseudonym(make_girl("李梅", alias="小梅")) == "小梅"
 
 
 # --- consent ----------------------------------------------------------------------------

@@ -13,16 +13,10 @@ from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.blueprints.notes import bp
 from matchmaker.blueprints.notes.forms import DeclineForm, NoteForm
 from matchmaker.extensions import db
-from matchmaker.services import letters, progress_notes
+from matchmaker.services import letters, names, progress_notes, terms
 from matchmaker.services.errors import DomainError
 
 STAFF = ("admin", "coordinator")
-
-
-@bp.app_template_filter("term_label")
-def term_label_filter(term: str | None) -> str:
-    """2026-autumn → 2026年秋季学期."""
-    return progress_notes.term_label(term)
 
 
 @bp.app_template_filter("donor_signature")
@@ -51,8 +45,8 @@ def note_new():
     form.student.choices = choices(
         [("", _("— 请选择 —"))] + [(str(g.id), f"{g.person.name} · {g.person.region.name} · "
                                              f"{g.grade}") for g in girls])
-    form.term.choices = choices((t, progress_notes.term_label(t))
-                                for t in progress_notes.recent_terms())
+    form.term.choices = choices((t, terms.term_label(t))
+                                for t in terms.recent_terms())
     if request.method == "GET" and int_arg(request.args.get("student")):
         form.student.data = request.args["student"]
     if form.validate_on_submit():
@@ -161,4 +155,4 @@ def letter_print(letter_id: int):
         return redirect(url_for(".letter_detail", letter_id=letter.id))
     return render_template("notes/letter_print.html", letter=letter,
                            donor_name=letters.donor_signature(letter.donor),
-                           girl_name=letters.given_name(letter.student.person.name))
+                           girl_name=names.given_name(letter.student.person.name))

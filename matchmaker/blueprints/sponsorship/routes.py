@@ -13,7 +13,7 @@ from matchmaker.blueprints.sponsorship import bp
 from matchmaker.blueprints.sponsorship.forms import DonationForm, PledgeForm, TermForm
 from matchmaker.extensions import db
 from matchmaker.models.sponsorship import PLEDGE_STATUSES
-from matchmaker.services import clock, pledges
+from matchmaker.services import clock, pledges, terms
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.money import to_yuan
 from matchmaker.services.scope import assignable_regions, region_by_code
@@ -238,12 +238,12 @@ def term_pay():
             return redirect(url_for(".term_pay"))
         plan = pledges.plan_term(user=current_user, term=term, region=_term_region())
     if result is not None:
-        form.year.data, form.half.data = pledges.parse_term(term)
+        form.year.data, form.half.data = terms.split_term(term)
     if not form.year.data:
         form.year.data = clock.today().year
         form.half.data = "spring" if clock.today().month < 7 else "autumn"
     return render_template("sponsorship/terms.html", form=form, plan=plan, result=result,
-                           term=term, term_label=pledges.term_label(term) if term else "",
+                           term=term, term_label=terms.term_label(term) if term else "",
                            region=request.values.get("region", ""))
 
 
