@@ -46,6 +46,9 @@ class Fund(Audited, Timestamps, db.Model):
         db.CheckConstraint("budget_fen >= 0", name="budget"),
         db.CheckConstraint("reserved_fen >= 0 AND paid_fen >= 0", name="non_negative"),
         db.CheckConstraint("reserved_fen + paid_fen <= budget_fen", name="within_budget"),
+        # One fund of a name per region and year: funds made on demand (the sponsorship
+        # pool and reserve) cannot be made twice by two requests at once.
+        UniqueConstraint("region_id", "year", "name", name="uq_fund_region_year_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
