@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from matchmaker.extensions import db
-from matchmaker.models import Person, Region, ServiceHours, User, VolunteerProfile
+from matchmaker.models import (
+    DonorLetter,
+    Person,
+    ProgressNote,
+    Region,
+    ServiceHours,
+    SpringBudProfile,
+    User,
+    VolunteerProfile,
+)
 from matchmaker.services.registries import REGISTRIES, Registry
 from matchmaker.services.scope import region_filter
 
@@ -26,6 +35,9 @@ class Summary:
     registries: list[RegistryCount]
     applicants: int = 0  # volunteer sign-ups waiting for a decision
     hours_pending: int = 0  # self-logged hours waiting for approval
+    girls_flagged: int = 0  # Spring Bud girls whose donor's pledge lapsed
+    notes_pending: int = 0  # progress notes waiting for a second coordinator
+    letters_pending: int = 0  # donors' letters waiting to be read
 
 
 def summary(user: User) -> Summary:
@@ -49,6 +61,20 @@ def summary(user: User) -> Summary:
         select(func.count(ServiceHours.id))
         .join(VolunteerProfile, ServiceHours.volunteer_id == VolunteerProfile.id)
         .join(VolunteerProfile.person).where(ServiceHours.status == "pending"))
+    def about_girls(model, *where):
+        """Rows about Spring Bud girls (the girls themselves, notes, letters) in scope."""
+        stmt = select(func.count(model.id))
+        if model is not SpringBudProfile:
+            stmt = stmt.join(SpringBudProfile, model.student_id == SpringBudProfile.id)
+        return count(stmt.join(SpringBudProfile.person).where(*where))
+
     regions = user.regions if user.role == "coordinator" else []
-    return Summary(regions=regions, people=people, registries=counts, applicants=applicants,
-                   hours_pending=hours_pending)
+    return Summary(
+        regions=regions, people=people, registries=counts, applicants=applicants,
+        hours_pending=hours_pending,
+        girls_flagged=about_girls(SpringBudProfile,
+                                  SpringBudProfile.sponsor_lapsed_on.is_not(None)),
+        notes_pending=about_girls(ProgressNote, ProgressNote.status == "draft",
+                                  or_(ProgressNote.written_by.is_(None),
+                                      ProgressNote.written_by != user.id)),
+        letters_pending=about_girls(DonorLetter, DonorLetter.status == "pending"))

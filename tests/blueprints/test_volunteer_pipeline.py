@@ -186,3 +186,29 @@ def test_home_counts_applicants_and_pending_hours_in_scope(client, session, as_r
     as_role("coordinator", region_codes=("330481107",))
     html = client.get("/").get_data(as_text=True)
     assert "志愿者报名待审核 2 人" in html and "服务时长待审核 1 条" in html
+
+
+def test_home_counts_spring_bud_work_waiting_in_scope(client, session, as_role, make_girl,
+                                                      make_donor):
+    """Flagged girls, notes waiting for a second pair of eyes and letters to read — only
+    in her town, and never her own draft."""
+    from datetime import date
+
+    from matchmaker.models import DonorLetter, ProgressNote
+
+    here = make_girl("李小花", sponsor_lapsed_on=date(2026, 9, 1))
+    there = make_girl("赵小梅", region="330481101201", sponsor_lapsed_on=date(2026, 9, 1))
+    donor = make_donor()
+    coordinator = as_role("coordinator", region_codes=("330481107",))
+    session.add_all([
+        ProgressNote(student_id=here.id, term="2026-autumn", body="成绩进步", status="draft"),
+        ProgressNote(student_id=here.id, term="2026-spring", body="我写的", status="draft",
+                     written_by=coordinator.id),
+        ProgressNote(student_id=there.id, term="2026-autumn", body="外镇", status="draft"),
+        DonorLetter(donor_id=donor.id, student_id=here.id, body="加油", status="pending"),
+        DonorLetter(donor_id=donor.id, student_id=there.id, body="加油", status="pending"),
+    ])
+    session.flush()
+    html = client.get("/").get_data(as_text=True)
+    assert "需要新捐助人的学生 1 人" in html
+    assert "成长记录待审核 1 条" in html and "捐助人来信待审阅 1 封" in html
