@@ -14,7 +14,7 @@ from matchmaker.demo.people import demo_people
 from matchmaker.demo.regions import region_rows
 from matchmaker.extensions import db
 from matchmaker.models import PROFILE_MODELS, Person, ProfileBase, Region, User
-from matchmaker.services import demo_volunteering
+from matchmaker.services import demo_sponsorship, demo_volunteering
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import vault
 from matchmaker.services.users import create_user
@@ -204,5 +204,6 @@ def seed_demo() -> SeedResult:
     _seed_programmes(regions, result)
     _seed_funds(regions, result)
     demo_volunteering.seed(result)
+    demo_sponsorship.seed(result)
     db.session.flush()
     return result
