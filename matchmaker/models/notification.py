@@ -11,7 +11,7 @@ from matchmaker.extensions import db
 from matchmaker.models.base import Timestamps, one_of
 
 CHANNELS = ("inapp", "email", "sms")
-NOTIFICATION_STATUSES = ("pending", "sent", "logged", "failed")
+NOTIFICATION_STATUSES = ("pending", "sent", "logged", "failed", "cancelled")
 
 
 class Notification(Timestamps, db.Model):
@@ -24,6 +24,10 @@ class Notification(Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
                                            index=True)
+    # The person a message is about, when it is not its reader (a donor told of a girl):
+    # withdrawing that person's consent hides the message's text from the reader's inbox.
+    about_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

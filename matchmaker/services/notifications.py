@@ -17,20 +17,43 @@ from matchmaker.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def notify(*, person: Person, subject: str, body: str,
-           secret: str | None = None) -> list[Notification]:
+def notify(*, person: Person, subject: str, body: str, secret: str | None = None,
+           about: Person | None = None) -> list[Notification]:
     """Queue a message to a person: in-app always, SMS when she has a mobile.
 
     ``secret`` (a one-time link) goes by SMS only: it is stored apart from the body,
     appended when the SMS is sent and then forgotten, so that neither her inbox nor a copy
-    of the database holds a usable link for long."""
+    of the database holds a usable link for long.
+
+    ``about`` names the person a message speaks of (a girl, in a message to her donor), so
+    that it can be hidden when that person's consent is withdrawn (``hide_about``)."""
+    about_id = about.id if about is not None else None
     made = [Notification(person_id=person.id, channel="inapp", subject=subject, body=body,
-                         status="sent", sent_at=utcnow())]
+                         status="sent", sent_at=utcnow(), about_person_id=about_id)]
     if person.mobile:
         made.append(Notification(person_id=person.id, channel="sms", subject=subject,
-                                 body=body, secret=secret, status="pending"))
+                                 body=body, secret=secret, status="pending",
+                                 about_person_id=about_id))
     db.session.add_all(made)
     return made
+
+
+HIDDEN = "（这条消息涉及的学生信息已隐藏）"
+
+
+def hide_about(person_id: int) -> int:
+    """Blank every message about this person in others' inboxes (her guardian withdrew
+    consent: her donor must see nothing of her from now on). SMS not yet sent is dropped."""
+    done = db.session.execute(
+        update(Notification).where(Notification.about_person_id == person_id,
+                                   Notification.person_id != person_id)
+        .values(subject=HIDDEN, body=HIDDEN, secret=None)
+        .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Notification).where(Notification.about_person_id == person_id,
+                                   Notification.status == "pending")
+        .values(status="cancelled").execution_options(synchronize_session=False))
+    return done.rowcount
 
 
 def sms_text(notification: Notification) -> str:
