@@ -7,8 +7,10 @@ is cached: withdrawing consent hides her on the next request. Every lookup start
 the donor's own profile; any id that is not hers is "not found", never "forbidden".
 
 Shown: a pseudonym (her alias, else her given name), age band, grade, town, the
-sponsorship's status and date, and approved progress notes (term and text). Never: full
-name, ID number, address, phone, school, family finances, guardian, photo.
+sponsorship's status and date, and approved progress notes (term and text) of the terms
+since the sponsorship started. Never: full name, ID number, address, phone, school, family
+finances, guardian, photo. Her payments and letters stay in the donor's records after the
+sponsorship ends, but without her pseudonym.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from matchmaker.models.sponsorship import (
 from matchmaker.services import clock, names, sponsorships
 from matchmaker.services.errors import NotFound
 from matchmaker.services.pledges import Receipt, receipt_data, term_label
+from matchmaker.services.terms import term_end
 
 LIVE = ("held", "active")
 
@@ -68,7 +71,7 @@ class PaymentLine:
     term: str
     amount_fen: int
     paid_on: date
-    pseudonym: str  # "" when the girl is hidden (her guardian withdrew consent)
+    pseudonym: str  # "" unless she is the donor's girl now (sponsorship ended, consent gone)
 
 
 @dataclass(frozen=True)
@@ -119,12 +122,23 @@ def _visible(student: SpringBudProfile) -> bool:
     return sponsorships.consented(student)
 
 
-def _notes(student: SpringBudProfile) -> tuple[NoteView, ...]:
+def _since_sponsorship(term: str, started_on: date) -> bool:
+    try:
+        return term_end(term) >= started_on
+    except ValueError:
+        return False
+
+
+def _notes(s: Sponsorship) -> tuple[NoteView, ...]:
+    """Approved notes of the terms since this sponsorship started (those ending on or
+    after its start): what she wrote for an earlier donor is not this donor's."""
+    started = s.started_on or clock.to_local(s.created_at).date()
     rows = db.session.execute(
         select(ProgressNote.term, ProgressNote.body).where(
-            ProgressNote.student_id == student.id, ProgressNote.status == "approved")
+            ProgressNote.student_id == s.student_id, ProgressNote.status == "approved")
         .order_by(ProgressNote.term.desc(), ProgressNote.id.desc()))
-    return tuple(NoteView(term=term_label(term), body=body) for term, body in rows)
+    return tuple(NoteView(term=term_label(term), body=body) for term, body in rows
+                 if _since_sponsorship(term, started))
 
 
 def _card(s: Sponsorship, *, with_notes: bool) -> StudentCard:
@@ -141,7 +155,7 @@ def _card(s: Sponsorship, *, with_notes: bool) -> StudentCard:
         status=s.status,
         since=since,
         hold_expires_at=s.hold_expires_at if s.status == "held" else None,
-        notes=_notes(student) if with_notes and s.status == "active" else (),
+        notes=_notes(s) if with_notes and s.status == "active" else (),
     )
 
 
@@ -188,13 +202,18 @@ def student_id_for_letter(donor: DonorProfile, sponsorship_id: int) -> int:
     return s.student_id
 
 
-def _pseudonyms(student_ids: set[int]) -> dict[int, str]:
-    """Pseudonyms of the girls still visible; hidden ones are left out."""
+def _pseudonyms(donor: DonorProfile, student_ids: set[int]) -> dict[int, str]:
+    """Pseudonyms of the girls this donor sponsors now (active, or held for her answer)
+    and who are still visible; girls whose sponsorship by her ended, or whose guardian
+    withdrew consent, are left out (the page shows neutral text instead)."""
     if not student_ids:
         return {}
-    students = db.session.scalars(select(SpringBudProfile).where(
-        SpringBudProfile.id.in_(student_ids)))
-    return {s.id: pseudonym(s) for s in students if _visible(s)}
+    live = db.session.scalars(
+        select(Sponsorship).join(Sponsorship.pledge).where(
+            Pledge.donor_id == donor.id, Sponsorship.student_id.in_(student_ids),
+            Sponsorship.status.in_(LIVE)))
+    return {s.student_id: pseudonym(s.student) for s in live
+            if _shown(s) and _visible(s.student)}
 
 
 def _my_payments():
@@ -209,7 +228,7 @@ def payments(donor: DonorProfile) -> list[PaymentLine]:
     rows = db.session.execute(_my_payments().where(Pledge.donor_id == donor.id)
                               .order_by(Disbursement.paid_on.desc(),
                                         SponsorshipPayment.id.desc())).all()
-    names = _pseudonyms({p.student_id for p, _d in rows})
+    names = _pseudonyms(donor, {p.student_id for p, _d in rows})
     return [PaymentLine(id=p.id, term=term_label(p.term), amount_fen=d.amount_fen,
                         paid_on=d.paid_on, pseudonym=names.get(p.student_id, "")) for p, d in rows]
 
@@ -222,7 +241,7 @@ def payment(donor: DonorProfile, payment_id: int) -> PaymentLine:
     p, d = row
     return PaymentLine(id=p.id, term=term_label(p.term), amount_fen=d.amount_fen,
                        paid_on=d.paid_on,
-                       pseudonym=_pseudonyms({p.student_id}).get(p.student_id, ""))
+                       pseudonym=_pseudonyms(donor, {p.student_id}).get(p.student_id, ""))
 
 
 def receipts(donor: DonorProfile) -> list[Receipt]:
@@ -252,7 +271,7 @@ def _letter_line(letter: DonorLetter, names: dict[int, str]) -> LetterLine:
 def letters(donor: DonorProfile) -> list[LetterLine]:
     rows = list(db.session.scalars(select(DonorLetter).where(DonorLetter.donor_id == donor.id)
                                    .order_by(DonorLetter.id.desc())))
-    names = _pseudonyms({r.student_id for r in rows})
+    names = _pseudonyms(donor, {r.student_id for r in rows})
     return [_letter_line(r, names) for r in rows]
 
 
@@ -260,7 +279,7 @@ def letter(donor: DonorProfile, letter_id: int) -> LetterLine:
     row = db.session.get(DonorLetter, letter_id)
     if row is None or row.donor_id != donor.id:
         raise NotFound(_("找不到这封来信"))
-    return _letter_line(row, _pseudonyms({row.student_id}))
+    return _letter_line(row, _pseudonyms(donor, {row.student_id}))
 
 
 def money_summary(donor: DonorProfile) -> MoneySummary:

@@ -143,6 +143,45 @@ def _review(user: User, letter: DonorLetter) -> None:
         raise NotFound(_("找不到这封信，或不在您负责的地区内"))
     if letter.status != "pending":
         raise DomainError(_("这封信已经审阅过了"))
+    # The guardian may have withdrawn her consent, or the link may have ended, since the
+    # letter was written: then it goes no further (close_pending closes it).
+    if not consented(letter.student):
+        raise DomainError(_("这名学员的监护人同意已撤回，这封信不能再转交或处理"))
+    if not sponsors_now(letter.donor_id, letter.student_id):
+        raise DomainError(_("这位捐助人与这名学员的结对已结束，这封信不能再转交或处理"))
+
+
+def sponsors_now(donor_id: int, student_id: int) -> bool:
+    """This donor has an active sponsorship of this girl."""
+    return db.session.scalar(
+        select(Sponsorship.id).join(Pledge, Pledge.id == Sponsorship.pledge_id)
+        .where(Sponsorship.student_id == student_id, Sponsorship.status == "active",
+               Pledge.donor_id == donor_id).limit(1)) is not None
+
+
+def close_pending(student_id: int, donor_id: int | None = None, *, reason: str) -> int:
+    """Decline at once a girl's letters still waiting (only this donor's, if given) — her
+    guardian withdrew consent or the link ended. Each donor is told once, in words that
+    name no girl. Returns how many letters were closed."""
+    stmt = select(DonorLetter).where(DonorLetter.student_id == student_id,
+                                     DonorLetter.status == "pending")
+    if donor_id is not None:
+        stmt = stmt.where(DonorLetter.donor_id == donor_id)
+    waiting = list(db.session.scalars(stmt.order_by(DonorLetter.id)))
+    now = utcnow()
+    told = set()
+    for letter in waiting:
+        letter.status = "declined"
+        letter.reviewed_at = now
+        letter.review_note = reason[:REVIEW_NOTE_MAX]
+        if letter.donor_id not in told:
+            told.add(letter.donor_id)
+            notify(person=letter.donor.person, subject=_("您的来信未能转交"),
+                   body=_("由于结对情况变化，您尚在等待审阅的来信不再转交。"
+                          "所在地妇联会与您联系后续安排。"))
+    if waiting:
+        db.session.flush()
+    return len(waiting)
 
 
 def forward(*, user: User, letter: DonorLetter) -> DonorLetter:
@@ -153,7 +192,8 @@ def forward(*, user: User, letter: DonorLetter) -> DonorLetter:
     letter.reviewed_at = utcnow()
     notify(person=letter.donor.person, subject=_("您的来信已转交"),
            body=_("您写给%(name)s的信已由妇联工作人员转交。回信完全自愿，"
-                  "她不一定会回信，这不会影响对她的资助。", name=pseudonym(letter.student)))
+                  "她不一定会回信，这不会影响对她的资助。", name=pseudonym(letter.student)),
+           about=letter.student.person)
     db.session.flush()
     return letter
 
@@ -171,6 +211,7 @@ def decline(*, user: User, letter: DonorLetter, note: str) -> DonorLetter:
     letter.review_note = note
     notify(person=letter.donor.person, subject=_("您的来信未能转交"),
            body=_("您写给%(name)s的信未能转交，原因：%(note)s。欢迎修改后重新写信。",
-                  name=pseudonym(letter.student), note=note))
+                  name=pseudonym(letter.student), note=note),
+           about=letter.student.person)
     db.session.flush()
     return letter

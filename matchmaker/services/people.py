@@ -127,6 +127,8 @@ def add_profile(*, person: Person, kind: str, fields: dict[str, object]) -> Prof
         raise DomainError(_("此人已有这一类登记，请直接修改"))
     _check_profile(kind, fields)
     _keep_main_team(kind, fields)
+    if kind == "spring_bud" and not fields.get("waiting_since"):
+        fields = {**fields, "waiting_since": today()}  # she waits for a sponsor from today
     profile = model(person=person, **fields)
     db.session.add(profile)
     db.session.flush()

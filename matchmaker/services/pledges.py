@@ -13,13 +13,14 @@ their terms until a coordinator finds them a new sponsor.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
@@ -35,12 +36,13 @@ from matchmaker.models import (
     SpringBudProfile,
     User,
 )
+from matchmaker.models.base import utcnow
 from matchmaker.models.sponsorship import PLEDGE_PERIODS, Sponsorship, SponsorshipPayment
-from matchmaker.services import clock, ledger
+from matchmaker.services import clock, ledger, letters, sponsorships
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.money import parse_yuan, to_fen, to_yuan
 from matchmaker.services.scope import in_scope, region_filter
-from matchmaker.services.terms import split_term, term_label
+from matchmaker.services.terms import split_term, term_end, term_label, term_start
 from matchmaker.services.validation import clean_text
 
 DEFAULT_RESERVE_SHARE = "0.10"
@@ -55,17 +57,30 @@ def _fund_names(year: int) -> tuple[str, str]:
     return f"{year} 春蕾结对助学（捐助）", f"{year} 春蕾续助储备金"
 
 
+def _find_fund(region: Region, year: int, name: str) -> Fund | None:
+    return db.session.scalar(select(Fund).where(
+        Fund.region_id == region.id, Fund.year == year, Fund.name == name).limit(1))
+
+
 def _get_or_create_fund(region: Region, year: int, name: str, description: str) -> Fund:
-    fund = db.session.scalar(select(Fund).where(
-        Fund.region_id == region.id, Fund.year == year, Fund.kind == "stipend",
-        Fund.name == name).order_by(Fund.id).limit(1))
-    if fund is None:
-        fund = Fund(name=name, year=year, kind="stipend", region=region, budget_fen=0,
-                    reserved_fen=0, paid_fen=0, rule="standard",
-                    eligibility={"pool": "spring_bud"}, region_min={},
-                    priority_weights={}, description=description)
-        db.session.add(fund)
-        db.session.flush()
+    """The fund, made on first use. Two first donations at the same moment both find none:
+    one insert wins (``uq_fund_region_year_name``), the other rolls back its savepoint and
+    takes the winner's fund."""
+    fund = _find_fund(region, year, name)
+    if fund is not None:
+        return fund
+    try:
+        with db.session.begin_nested():
+            fund = Fund(name=name, year=year, kind="stipend", region_id=region.id,
+                        budget_fen=0, reserved_fen=0, paid_fen=0, rule="standard",
+                        eligibility={"pool": "spring_bud"}, region_min={},
+                        priority_weights={}, description=description)
+            db.session.add(fund)
+            db.session.flush()
+    except IntegrityError:
+        fund = _find_fund(region, year, name)
+        if fund is None:
+            raise
     return fund
 
 
@@ -193,6 +208,7 @@ def update_pledge(*, user: User, pledge: Pledge, data: PledgeInput) -> Pledge:
     linked to it already."""
     if pledge.status != "active":
         raise DomainError(_("这项承诺已中断或结束，不能修改"))
+    _expire_holds()
     with db.session.no_autoflush:
         _apply(user, pledge, data)
     linked = live_count(pledge)
@@ -227,6 +243,8 @@ def _release(pledge: Pledge, today: date, reason: str) -> int:
             s.student.sponsor_lapsed_on = today
             s.student.waiting_since = today
             flagged += 1
+        # Her letters from this donor that wait for review go no further.
+        letters.close_pending(s.student_id, pledge.donor_id, reason=_("结对情况变化"))
     db.session.flush()
     return flagged
 
@@ -250,13 +268,22 @@ def lapse_due(*, today: date) -> list[Pledge]:
     return lapsed
 
 
+def _expire_holds() -> None:
+    """End the holds whose time for the donor to decide has passed, so that they no
+    longer count as places taken (lazy, like lapsing; cheap when none are due)."""
+    sponsorships.expire_holds(now=utcnow())
+
+
 def live_count(pledge: Pledge) -> int:
+    """The girls linked to the pledge: active, or held and still within the hold."""
+    _expire_holds()
     return db.session.scalar(select(func.count(Sponsorship.id)).where(
         Sponsorship.pledge_id == pledge.id, Sponsorship.status.in_(LIVE))) or 0
 
 
 def pledges_of(user: User, *, status: str = "") -> list[tuple[Pledge, int]]:
     """Pledges handled in the user's regions, each with its number of live links."""
+    _expire_holds()
     linked = (select(Sponsorship.pledge_id, func.count(Sponsorship.id).label("n"))
               .where(Sponsorship.status.in_(LIVE)).group_by(Sponsorship.pledge_id).subquery())
     stmt = (select(Pledge, func.coalesce(linked.c.n, 0))
@@ -279,11 +306,24 @@ def get_pledge(user: User, pledge_id: int) -> Pledge:
 
 
 def sponsorships_of(pledge: Pledge) -> list[Sponsorship]:
+    _expire_holds()
     return list(db.session.scalars(select(Sponsorship).where(
         Sponsorship.pledge_id == pledge.id).order_by(Sponsorship.id.desc())))
 
 
 # ---------------------------------------------------------------- donations and receipts
+
+def _receipts_one_at_a_time(year: int) -> None:
+    """Serialise receipt numbering of a year until the transaction ends, so that donations
+    recorded at the same moment do not all read the same last number. PostgreSQL: a
+    transaction-scoped advisory lock on a hash of "receipt:{year}"; SQLite already
+    serialises writers (BEGIN IMMEDIATE). The unique receipt number stays the last line."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"receipt:{year}".encode()).digest()[:8], "big",
+                         signed=True)
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
 
 def _next_receipt_no(year: int) -> str:
     prefix = f"CL{year}-"
@@ -324,6 +364,7 @@ def record_donation(*, user: User, donor: DonorProfile, amount: Decimal | str | 
     reserve_fen = reserve_part(amount_fen, reserve_share())
     year = received_on.year
     pool, reserve = pool_fund(region, year), reserve_fund(region, year)
+    _receipts_one_at_a_time(year)
     donation = None
     for _attempt in range(5):
         try:
@@ -465,6 +506,12 @@ def term_stipend(pledge: Pledge, half: str) -> int:
     return spring if half == "spring" else pledge.amount_fen - spring
 
 
+def term_dates(year: int, half: str) -> tuple[date, date]:
+    """A term's first and last day (see services/terms)."""
+    term = f"{year}-{half}"
+    return term_start(term), term_end(term)
+
+
 def _year_total(pledge: Pledge) -> int:
     return pledge.amount_fen * 2 if pledge.period == "term" else pledge.amount_fen
 
@@ -507,20 +554,30 @@ def _girls_stmt(user: User, region: Region | None):
 def _last_pledge(student: SpringBudProfile) -> Pledge | None:
     return db.session.scalar(
         select(Pledge).join(Sponsorship, Sponsorship.pledge_id == Pledge.id)
-        .where(Sponsorship.student_id == student.id, Sponsorship.status == "ended")
+        .where(Sponsorship.student_id == student.id, Sponsorship.status == "ended",
+               Sponsorship.started_on.is_not(None))  # not a declined or expired hold
         .order_by(Sponsorship.ended_on.desc().nulls_last(), Sponsorship.id.desc()).limit(1))
 
 
 def plan_term(*, user: User, term: str, region: Region | None = None) -> list[PlannedPayment]:
-    """Who would be paid for the term, from which source and how much."""
+    """Who would be paid for the term, from which source and how much. A girl is paid
+    from her pledge only if it is active and covers the term (it runs on at least one of
+    its days); pledges that ran out are lapsed first, so their girls go to the reserve."""
     year, half = split_term(term)
+    first_day, last_day = term_dates(year, half)
+    lapse_due(today=clock.today())
     paid = set(db.session.scalars(select(SponsorshipPayment.student_id).where(
         SponsorshipPayment.term == term)))
     out = []
     active = db.session.execute(
         _girls_stmt(user, region).add_columns(Sponsorship)
         .join(Sponsorship, Sponsorship.student_id == SpringBudProfile.id)
-        .where(Sponsorship.status == "active").order_by(Region.path, Person.name))
+        .join(Pledge, Pledge.id == Sponsorship.pledge_id)
+        .where(Sponsorship.status == "active", Pledge.status == "active",
+               Pledge.starts_on <= last_day,
+               or_(Pledge.ends_on.is_(None), Pledge.ends_on >= first_day),
+               SpringBudProfile.status == "active", Person.status == "active")
+        .order_by(Region.path, Person.name))
     funded = set()
     for student, s in active:
         funded.add(student.id)
@@ -592,6 +649,7 @@ def pay_term(*, user: User, term: str, region: Region | None = None,
     per girl (a unique payment row and the ledger's idempotency key); whatever cannot be
     paid is reported, the rest is paid."""
     year, half = split_term(term)
+    lapse_due(today=clock.today())
     paid_on = paid_on or clock.today()
     result = PayResult(term=term)
     for item in plan_term(user=user, term=term, region=region):

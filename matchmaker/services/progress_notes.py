@@ -13,6 +13,7 @@ letters moderation uses the same guard.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -36,10 +37,18 @@ RECENT_APPROVED = 20
 
 # ---------------------------------------------------------------- the privacy guard
 
-# Names and school names are compared without spaces or dots; numbers without the spaces
-# and dashes people put between groups of digits (138 1234 5678, 138-1234-5678).
-_SEPARATORS = re.compile(r"[\s·•]")
-_DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[\s\-－—()（）]+(?=[0-9])")
+# Text is compared after Unicode NFKC (full-width letters and digits, compatibility forms
+# become plain ones). Names, school and village names are then compared with every
+# punctuation mark, space, symbol, mark and invisible character dropped (李\u200b小花,
+# 李-小花, 李、小花 are all 李小花); numbers with Chinese numerals read as digits
+# (一三八…, 二〇一四) and a short run of separators between digits ignored
+# (138.1234.5678, 138–1234–5678, 138/1234/5678).
+_DROPPED_CATEGORIES = ("P", "Z", "S", "M", "C")
+_CN_DIGITS = str.maketrans("〇零○幺一二三四五六七八九壹贰叁肆伍陆柒捌玖两",
+                           "0001123456789123456789" "2")
+_CN_TENS = re.compile(r"([一二三四五六七八九])?十([一二三四五六七八九])?")
+_CN_VALUE = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[\W_]{1,3}(?=[0-9]|[Xx](?![0-9A-Za-z]))")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _OLD_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])")
@@ -47,23 +56,56 @@ _LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-?[2-9][0-9]{6,7}(?![0-9])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _HANDLE = re.compile(r"(微信|vx|wx|qq|扣扣|weixin|wechat)[号:：\s]*[A-Za-z0-9_\-]{5,}",
                      re.IGNORECASE)
-_ADDRESS = re.compile(r"([路街巷弄]\s*[0-9一二三四五六七八九十百]+\s*号)"
-                      r"|([0-9]+\s*(幢|栋|室))")
-_FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ＋－＠．", "0123456789xX+-@.")
+# A door number after a street, a village or a village group (某村12号, 郭店村3组12号),
+# a group of a village (3组12号) or a building (18幢, 302室). "9月3号" is a date, not this.
+_ADDRESS = re.compile(r"([路街巷弄村组队里]\s*[0-9]+\s*号)"
+                      r"|([0-9]+\s*(幢|栋|室))"
+                      r"|(村\s*[0-9]+\s*组)")
+# Dates, read from the digit form of the text: 2014年5月1日, 2014年5月, 5月1日, 2014-05-01,
+# 2014.5.1, 2014/5/1. A date is hers (a birth date) when a birth word stands near it.
+_DATE = re.compile(r"(?<![0-9])(?:(?P<y>(?:19|20)[0-9]{2})\s*年\s*)?(?P<m>[0-9]{1,2})\s*月"
+                   r"(?:\s*(?P<d>[0-9]{1,2})\s*[日号])?"
+                   r"|(?<![0-9])(?P<y2>(?:19|20)[0-9]{2})\s*年"
+                   r"|(?<![0-9.])(?P<y3>(?:19|20)[0-9]{2})\s*(?P<s>[-./])\s*(?P<m3>[0-9]{1,2})"
+                   r"(?:\s*(?P=s)\s*(?P<d3>[0-9]{1,2}))?(?![0-9])")
+_BIRTH_WORDS = re.compile(r"出生|生日(?!快乐)|生于|出世|诞生|生辰|降生|来到世上")
+_BIRTH_WINDOW = 8
+_CLAUSE_BREAK = re.compile(r"[。！？；!?;，,\n]")
+_PLACE_SUFFIX = re.compile(r"(?:自治县|自治州|街道|社区|省|市|县|区|镇|乡|村)$")
+_SCHOOL_KINDS = {  # the kind at the end of a school's name → what it is also called
+    "中心小学": ("中心小学", "小学"), "完全小学": ("完全小学", "小学"), "小学": ("小学",),
+    "初级中学": ("初级中学", "初中", "中学"), "高级中学": ("高级中学", "高中", "中学"),
+    "中学": ("中学",), "初中": ("初中", "中学"), "学校": ("学校",),
+}
 
 
 def _compact(text: str) -> str:
-    return _SEPARATORS.sub("", text.translate(_FULLWIDTH))
+    """For names: NFKC, then without punctuation, spaces, symbols, marks and invisible
+    characters."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text or "")
+                   if not unicodedata.category(ch).startswith(_DROPPED_CATEGORIES))
+
+
+def _tens(match: re.Match) -> str:
+    tens = _CN_VALUE[match.group(1)] if match.group(1) else 1
+    ones = _CN_VALUE[match.group(2)] if match.group(2) else 0
+    return str(tens * 10 + ones)
+
+
+def _numeric(text: str) -> str:
+    """NFKC, with Chinese numerals as digits (二〇一四年五月十二日 → 2014年5月12日)."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    return _CN_TENS.sub(_tens, plain).translate(_CN_DIGITS)
 
 
 def _digits_joined(text: str) -> str:
-    return _DIGIT_SEPARATORS.sub("", text.translate(_FULLWIDTH))
+    return _DIGIT_SEPARATORS.sub("", _numeric(text))
 
 
 def check_contacts(text: str, *, field: str) -> None:
     """Refuse text carrying a phone number, an ID number, an e-mail or chat account, or a
     street address: neither a donor nor a note may pass a way to reach the girl."""
-    plain = text.translate(_FULLWIDTH)
+    plain = unicodedata.normalize("NFKC", text)
     compact = _digits_joined(text)
     if _ID_NUMBER.search(compact) or _OLD_ID_NUMBER.search(compact):
         raise DomainError(_("内容中有身份证号码，请删去"), field=field)
@@ -75,40 +117,104 @@ def check_contacts(text: str, *, field: str) -> None:
         raise DomainError(_("内容中有电子邮箱地址，请删去"), field=field)
     if _HANDLE.search(plain):
         raise DomainError(_("内容中有微信号或QQ号，请删去"), field=field)
-    if _ADDRESS.search(plain):
+    if _ADDRESS.search(_numeric(text)):
         raise DomainError(_("内容中有像是住址的文字（门牌号），请删去"), field=field)
 
 
-def _school_forms(student: SpringBudProfile) -> list[str]:
-    """Her school's name as written in full and without the city or county in front
-    (海宁市盐官镇中心小学 is also written 盐官镇中心小学)."""
-    school = _compact(student.school or "")
-    forms = [school] if len(school) >= 2 else []
+def _regions_of(student: SpringBudProfile) -> list:
     region = student.person.region if student.person else None
-    prefixes = []
+    out = []
     while region is not None:
-        if region.level not in ("town", "village"):
-            prefixes.append(_compact(region.name))
+        out.append(region)
         region = region.parent
-    for prefix in prefixes:
-        if prefix and school.startswith(prefix) and len(school) - len(prefix) >= 4:
-            forms.append(school[len(prefix):])
-    return forms
+    return out
+
+
+def _place_names(region) -> list[str]:
+    """A place's name in full and without its 市/县/镇/村… (盐官镇, 盐官)."""
+    full = _compact(region.name)
+    short = _PLACE_SUFFIX.sub("", full)
+    return [n for n in dict.fromkeys((full, short)) if len(n) >= 2]
+
+
+def _school_forms(student: SpringBudProfile) -> set[str]:
+    """Her school's name as written in full, without the places in front (海宁市盐官镇中心
+    小学 → 盐官镇中心小学), with a place's short name (盐官中心小学) and as the place's
+    school of its kind (盐官小学)."""
+    school = _compact(student.school or "")
+    if len(school) < 2:
+        return set()
+    forms = {school}
+    regions = _regions_of(student)
+    higher = [n for r in regions if r.level not in ("town", "village") for n in _place_names(r)]
+    local = [names for r in regions if r.level in ("town", "village")
+             for names in [_place_names(r)] if names]
+    # Without the city or county in front.
+    rest = school
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in sorted(higher, key=len, reverse=True):
+            if rest.startswith(prefix) and len(rest) - len(prefix) >= 4:
+                rest = rest[len(prefix):]
+                forms.add(rest)
+                stripped = True
+                break
+    kind = next((k for k in sorted(_SCHOOL_KINDS, key=len, reverse=True)
+                 if rest.endswith(k)), None)
+    for names in local:
+        full = names[0]
+        if not rest.startswith(full):
+            continue
+        middle = rest[len(full):len(rest) - len(kind)] if kind else rest[len(full):]
+        for name in names:
+            if kind is None:
+                forms.add(name + middle)
+                continue
+            for alias in _SCHOOL_KINDS[kind]:
+                forms.add(name + middle + alias)
+                forms.add(name + alias)  # 盐官小学: the town's school of her kind
+    return {f for f in forms if len(f) >= 4 and f not in _SCHOOL_KINDS}
+
+
+def _birth_date_in(text: str, student: SpringBudProfile) -> bool:
+    """A date with a birth word next to it, or her own birth date in any form."""
+    numeric = _numeric(text)
+    birth = student.person.birth_date if student.person else None
+    for m in _DATE.finditer(numeric):
+        year = m.group("y") or m.group("y2") or m.group("y3")
+        month = m.group("m") or m.group("m3")
+        day = m.group("d") or m.group("d3")
+        # A few characters either side, within the same clause.
+        before = _CLAUSE_BREAK.split(numeric[max(m.start() - _BIRTH_WINDOW, 0):m.start()])[-1]
+        after = _CLAUSE_BREAK.split(numeric[m.end():m.end() + _BIRTH_WINDOW])[0]
+        if (year or day) and _BIRTH_WORDS.search(before + m.group(0) + after):  # not "三月"
+            return True
+        if birth is not None and year and month and day and (
+                (int(year), int(month), int(day)) == (birth.year, birth.month, birth.day)):
+            return True
+    return False
 
 
 def check_private(text: str, student: SpringBudProfile, *, field: str) -> None:
-    """Refuse text a donor will read if it names the girl in full, her school or her
-    guardian, or carries contact details (see ``check_contacts``)."""
+    """Refuse text a donor will read if it names the girl in full, her school, her
+    guardian or her village, gives her birth date, or carries contact details (see
+    ``check_contacts``)."""
     compact = _compact(text)
     full_name = _compact(student.person.name if student.person else "")
     if len(full_name) >= 2 and full_name in compact:
         raise DomainError(_("内容中有学员的全名，捐助人只能看到化名或名字，请删去姓氏或改用化名"),
                           field=field)
-    if any(form and form in compact for form in _school_forms(student)):
+    if any(form in compact for form in _school_forms(student)):
         raise DomainError(_("内容中有学员的学校名称，请删去"), field=field)
     guardian = _compact(student.guardian_name or "")
     if len(guardian) >= 2 and guardian in compact:
         raise DomainError(_("内容中有监护人的姓名，请删去"), field=field)
+    villages = [_compact(r.name) for r in _regions_of(student) if r.level == "village"]
+    if any(len(v) >= 2 and v in compact for v in villages):
+        raise DomainError(_("内容中有学员所在村（社区）的名称，请删去"), field=field)
+    if _birth_date_in(text, student):
+        raise DomainError(_("内容中有学员的出生日期，捐助人只能知道年龄段，请删去"), field=field)
     check_contacts(text, field=field)
 
 

@@ -154,6 +154,12 @@ def withdraw_guardian_consent(*, user: User, student: SpringBudProfile) -> int:
         notifications.notify(
             person=sp.pledge.donor.person, subject=_("结对变更"),
             body=_("您资助的一名学生的结对已结束，所在地妇联会与您联系后续安排。"))
+    # Her letters still waiting go no further (imported here: letters imports this module).
+    from matchmaker.services import letters
+    letters.close_pending(student.id, reason=_("结对情况变化"))
+    # And what her donors were told of her before (a proposal, a forwarded letter) is
+    # blanked in their inboxes: from now on they see nothing of her.
+    notifications.hide_about(student.person_id)
     db.session.flush()
     return ended
 
@@ -196,6 +202,7 @@ def _pledge_open(pledge: Pledge) -> None:
 def link(*, user: User, pledge: Pledge, student: SpringBudProfile, proposed: bool = False,
          explanation: str = "") -> Sponsorship:
     """Link a girl to a pledge, held for the donor to confirm; the donor is told."""
+    expire_holds()  # an expired hold neither blocks her nor takes a place
     _check_student(user, student)
     if not in_scope(user, pledge.region):
         raise NotFound(_("找不到这项捐助承诺，或不在您负责的地区内"), field="pledge")
@@ -228,7 +235,8 @@ def link(*, user: User, pledge: Pledge, student: SpringBudProfile, proposed: boo
                "请在 %(until)s 前登录捐助人页面确认或婉拒。",
                name=pseudonym(student), age=age_band(student.person.birth_date, today()),
                town=town_of(student.person.region).name,
-               until=to_local(expires).strftime("%Y-%m-%d")))
+               until=to_local(expires).strftime("%Y-%m-%d")),
+        about=student.person)
     return sp
 
 
@@ -283,6 +291,12 @@ def end(*, user: User, sponsorship: Sponsorship, reason: str) -> Sponsorship:
     if sponsorship.status not in LIVE:
         raise DomainError(_("这项结对已经结束"))
     _finish(sponsorship, reason)
+    # That donor's letters to her still waiting go no further; the note on them is plain
+    # (the reason given here stays with the federation).
+    from matchmaker.services import letters  # letters imports this module
+    donor_id = sponsorship.pledge.donor_id
+    if not letters.sponsors_now(donor_id, sponsorship.student_id):
+        letters.close_pending(sponsorship.student_id, donor_id, reason="结对已结束")
     db.session.flush()
     return sponsorship
 
@@ -349,7 +363,8 @@ def girls_query(user: User, *, show: str = "", region_code: str = "") -> Select:
     elif show == "no_consent":
         stmt = stmt.where(~_consent_exists())
     return stmt.order_by(SpringBudProfile.sponsor_lapsed_on.is_(None),
-                         SpringBudProfile.waiting_since.asc().nulls_last(),
+                         func.coalesce(SpringBudProfile.waiting_since,
+                                       func.date(SpringBudProfile.created_at)).asc(),
                          Person.name_pinyin, SpringBudProfile.id)
 
 

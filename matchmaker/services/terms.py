@@ -42,6 +42,24 @@ def term_label(term: str | None) -> str:
     return _("%(year)s年春季学期", year=m[1])
 
 
+def term_start(term: str) -> date:
+    """The first day of a term: 1 February (spring) or 1 August (autumn)."""
+    m = _TERM.match(term or "")
+    if not m:
+        raise ValueError(f"not a term: {term!r}")
+    return date(int(m[1]), 2 if m[2] == "spring" else 8, 1)
+
+
+def term_end(term: str) -> date:
+    """The last day of a term: spring ends on 31 July, autumn on 31 January of the next
+    year (the halves ``current_term`` uses). A malformed term raises ``ValueError``."""
+    m = _TERM.match(term or "")
+    if not m:
+        raise ValueError(f"not a term: {term!r}")
+    year = int(m[1])
+    return date(year, 7, 31) if m[2] == "spring" else date(year + 1, 1, 31)
+
+
 TERM_SEASONS = ("spring", "autumn")
 
 

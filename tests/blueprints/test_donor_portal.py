@@ -65,7 +65,7 @@ class World:
         return girl
 
     def fund(self) -> Fund:
-        fund = Fund(name="2026年春蕾助学金", year=2026, kind="stipend",
+        fund = Fund(name=f"2026年春蕾助学金{next(_SEQ)}", year=2026, kind="stipend",
                     region=_region(self.s, "330481"), budget_fen=100_000_000)
         self.s.add(fund)
         self.s.flush()
@@ -248,6 +248,17 @@ def test_withdrawing_consent_hides_her_at_once(client, session, scene):
     assert "小红" not in client.get("/donor").get_data(as_text=True)
     payments = client.get("/donor/payments").get_data(as_text=True)
     assert "小红" not in payments and "学员信息已隐藏" in payments and "1,200.00" in payments
+
+
+def test_an_ended_sponsorship_leaves_her_records_without_her_name(client, session, scene):
+    sp = session.get(Sponsorship, scene.sp_id)
+    sp.status, sp.ended_on, sp.end_reason = "ended", date(2027, 2, 1), "学生转学外省"
+    session.commit()
+    for url in ("/donor/payments", f"/donor/payments/{scene.payment_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "小红" not in page and "学员信息已隐藏" in page and "1,200.00" in page, url
+    for url in ("/donor/letters", f"/donor/letters/{scene.letter_id}"):
+        assert "学员信息已隐藏" in client.get(url).get_data(as_text=True), url
 
 
 def test_a_held_proposal_is_confirmed_or_declined(client, session, world, scene):

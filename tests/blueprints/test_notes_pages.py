@@ -213,3 +213,20 @@ def test_another_towns_coordinator_gets_404_for_letters(client, session, world):
     assert session.get(DonorLetter, letter_id).status == "pending"
     assert session.scalar(select(Notification.id).where(
         Notification.person_id == world["donor_person"])) is None
+
+
+def test_a_letter_cannot_be_forwarded_after_consent_is_withdrawn(client, session, world):
+    letter_id = _letter(session, world)
+    consent = session.scalar(select(ConsentRecord).where(
+        ConsentRecord.purpose == "spring_bud",
+        ConsentRecord.person_id == session.get(SpringBudProfile, world["girl"]).person_id))
+    consent.withdrawn_at = utcnow()
+    session.flush()
+    login(client, world["writer"])
+    resp = post(client, f"/spring-bud/letters/{letter_id}/forward")
+    assert resp.headers["Location"].endswith(f"/spring-bud/letters/{letter_id}")
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "监护人" in page
+    session.expire_all()
+    assert session.get(DonorLetter, letter_id).status == "pending"
+    assert client.get(f"/spring-bud/letters/{letter_id}/print").status_code == 302

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from matchmaker.models import PROFILE_MODELS, AuditEvent, Person
+from matchmaker.services.clock import today
 from matchmaker.services.registries import REGISTRIES
 from tests.conftest import csrf_token
 from tests.ids import make_id
@@ -67,6 +68,17 @@ def test_create_in_each_registry(client, session, as_role, slug):
     actions = set(session.scalars(select(AuditEvent.target_type).where(
         AuditEvent.action == "create")))
     assert {"person", model.__tablename__} <= actions
+
+
+def test_a_new_spring_bud_girl_waits_for_a_sponsor_from_today(client, session, as_role):
+    as_role("coordinator")
+    key, profile = PROFILE_DATA["spring-buds"]
+    person = person_fields(id_number=make_id("330481", date(2015, 4, 2), 41))
+    resp = client.post("/registry/spring-buds/new", data=form_data(client, person, profile))
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    model = PROFILE_MODELS[key]
+    girl = session.scalar(select(model).join(Person).where(Person.name == "沈丽华"))
+    assert girl.waiting_since == today()  # the local date: "longest waiting" counts from it
 
 
 def test_mentor_fields_are_stored(client, session, as_role):

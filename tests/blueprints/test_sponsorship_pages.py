@@ -235,3 +235,25 @@ def test_ids_in_page_links_not_names(client, session, as_role, make_pledge, make
                 "/sponsorship/terms?year=2026&half=spring"):
         html = client.get(url).get_data(as_text=True)
         assert not any("李小花" in h for h in re.findall(r'href="([^"]*)"', html)), url
+
+
+def test_an_expired_hold_is_not_counted_on_the_pledge_pages(client, session, as_role,
+                                                            make_pledge, make_girl):
+    from matchmaker.models.base import utcnow
+
+    sponsored, held = make_girl("李小花"), make_girl("张小草")
+    pledge = make_pledge(students=2, girls=[sponsored])
+    session.add(Sponsorship(pledge_id=pledge.id, student_id=held.id, status="held",
+                            hold_expires_at=utcnow() - timedelta(hours=1)))
+    session.flush()
+    pledge_id = pledge.id
+    as_role("coordinator", region_codes=YANGUAN)
+    page = client.get(f"/sponsorship/pledges/{pledge_id}").get_data(as_text=True)
+    assert "已结对 1 / 承诺 2 名" in page and "确认期限已过" in page
+    assert "1 / 2" in client.get("/sponsorship/").get_data(as_text=True)
+    # Down to one girl: the expired hold does not stand in the way.
+    edit = client.post(f"/sponsorship/pledges/{pledge_id}/edit", data=_pledge_data(
+        client, students="1"))
+    assert edit.status_code == 302, edit.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Pledge, pledge_id).students == 1

@@ -200,6 +200,45 @@ def test_an_expired_hold_ends_when_the_list_is_opened(client, session, as_role, 
     assert session.get(Sponsorship, sp.id).status == "ended"
 
 
+def test_an_expired_hold_does_not_block_linking_her_by_hand(client, session, as_role,
+                                                            make_girl, make_pledge):
+    girl = make_girl()
+    old = Sponsorship(pledge=make_pledge(donor_name="李芳"), student=girl, status="held",
+                      hold_expires_at=utcnow() - timedelta(hours=1))
+    session.add(old)
+    pledge = make_pledge()
+    session.flush()
+    as_role("coordinator")
+    resp = client.post(f"/spring-bud/girls/{girl.id}/link",
+                       data={"csrf_token": csrf_token(client), "pledge": str(pledge.id)})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Sponsorship, old.id).status == "ended"
+    assert session.scalar(select(Sponsorship.status).where(
+        Sponsorship.pledge_id == pledge.id)) == "held"
+
+
+def test_an_expired_hold_frees_the_girl_and_the_place_for_proposals(
+        client, session, as_role, make_girl, make_pledge):
+    pledge = make_pledge(students=1)
+    was_held = make_girl("甲小红", waited=300)
+    other = make_girl("乙小红", waited=100)
+    elsewhere = make_pledge(donor_name="李芳")
+    session.add_all([
+        Sponsorship(pledge=pledge, student=other, status="held",
+                    hold_expires_at=utcnow() - timedelta(hours=1)),
+        Sponsorship(pledge=elsewhere, student=was_held, status="held",
+                    hold_expires_at=utcnow() - timedelta(hours=1))])
+    session.flush()
+    as_role("coordinator")
+    resp = client.post(f"/spring-bud/pledges/{pledge.id}/proposals",
+                       data={"csrf_token": csrf_token(client), "student_id": str(was_held.id)})
+    assert resp.status_code == 302
+    session.expire_all()
+    live = session.scalars(select(Sponsorship).where(Sponsorship.status == "held")).all()
+    assert [(sp.pledge_id, sp.student_id) for sp in live] == [(pledge.id, was_held.id)]
+
+
 def test_proposals_page_links_one_then_all(client, session, as_role, make_girl, make_pledge):
     pledge = make_pledge(students=2)
     flagged = make_girl("甲小红", flagged=True, waited=3)

@@ -24,6 +24,7 @@ from matchmaker.models.sponsorship import (
 )
 from matchmaker.services import consent, donor_accounts, donor_view, tokens
 from matchmaker.services.errors import DomainError, NotFound
+from matchmaker.services.terms import current_term, term_end
 from tests.conftest import _region
 from tests.ids import make_id
 
@@ -66,7 +67,7 @@ class World:
         return girl
 
     def fund(self) -> Fund:
-        fund = Fund(name="2026年春蕾助学金", year=2026, kind="stipend",
+        fund = Fund(name=f"2026年春蕾助学金{next(_SEQ)}", year=2026, kind="stipend",
                     region=_region(self.s, "330481"), budget_fen=100_000_000)
         self.s.add(fund)
         self.s.flush()
@@ -221,6 +222,44 @@ def test_withdrawing_consent_hides_her_at_once(world):
     # Her money's record stays, without the girl.
     assert [p.pseudonym for p in donor_view.payments(donor)] == [""]
     assert [x.pseudonym for x in donor_view.letters(donor)] == [""]
+
+
+def test_once_her_sponsorship_ends_the_donor_no_longer_sees_her_name(world):
+    donor, _ = world.donor()
+    girl = world.girl()
+    sp = world.sponsorship(world.pledge(donor), girl)
+    pay = world.payment(sp)
+    letter = world.letter(donor, girl)
+    assert donor_view.payment(donor, pay.id).pseudonym == "小红"
+    sp.status, sp.ended_on = "ended", date(2027, 2, 1)
+    other, _ = world.donor("吴敏", mobile="13900000002")
+    world.sponsorship(world.pledge(other), girl)  # another donor sponsors her now
+    # Her money's record and her letters stay, without the girl.
+    assert [p.pseudonym for p in donor_view.payments(donor)] == [""]
+    assert donor_view.payment(donor, pay.id).pseudonym == ""
+    assert [x.pseudonym for x in donor_view.letters(donor)] == [""]
+    assert donor_view.letter(donor, letter.id).pseudonym == ""
+
+
+@pytest.mark.parametrize(("term", "end"), [("2026-spring", date(2026, 7, 31)),
+                                           ("2026-autumn", date(2027, 1, 31))])
+def test_term_end(term, end):
+    assert term_end(term) == end
+    assert current_term(end) == term and current_term(end + timedelta(days=1)) != term
+
+
+def test_the_card_shows_notes_only_from_terms_since_the_sponsorship_started(world):
+    donor, _ = world.donor()
+    girl = world.girl()
+    sp = world.sponsorship(world.pledge(donor), girl)  # started 2026-09-01
+    world.note(girl, "写给上一位捐助人的近况。", term="2026-spring")
+    world.note(girl, "本学期当上了学习委员。", term="2026-autumn")
+    world.note(girl, "春季学期的近况。", term="2027-spring")
+    assert [n.body for n in donor_view.card(donor, sp.id).notes] == [
+        "春季学期的近况。", "本学期当上了学习委员。"]
+    sp.started_on = date(2026, 7, 31)  # the last day of the spring term: it counts
+    world.s.flush()
+    assert len(donor_view.card(donor, sp.id).notes) == 3
 
 
 def test_payments_receipts_and_letters_are_hers_only(world):

@@ -206,3 +206,88 @@ def test_given_names(full, given):
 def test_ordinary_numbers_in_a_letter_pass(app_ctx, world):
     body = "小蕾：第3单元测验考了98.5分吧？9月3号开学，2026-09-01 我也去学校附近出差。"
     assert letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=body).body == body
+
+
+# ---------------------------------------------------------------- after consent or the link ends
+
+
+def _the_link(session, world, girl="xiaohua"):
+    return session.scalar(select(Sponsorship).where(Sponsorship.student_id == world[girl].id))
+
+
+def test_no_forward_or_decline_once_consent_is_withdrawn(app_ctx, world):
+    letter = letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=LETTER)
+    consent.withdraw(person=world["xiaohua"].person, purpose="spring_bud")
+    for call in (lambda: letters.forward(user=world["yanguan"], letter=letter),
+                 lambda: letters.decline(user=world["yanguan"], letter=letter, note="不合适")):
+        with pytest.raises(DomainError) as e:
+            call()
+        assert "监护人" in e.value.message
+    assert letter.status == "pending" and _inbox(app_ctx, world["a"]) == []
+
+
+def test_no_forward_or_decline_once_the_donor_no_longer_sponsors_her(app_ctx, world):
+    letter = letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=LETTER)
+    _the_link(app_ctx, world).status = "ended"
+    app_ctx.flush()
+    for call in (lambda: letters.forward(user=world["yanguan"], letter=letter),
+                 lambda: letters.decline(user=world["yanguan"], letter=letter, note="不合适")):
+        with pytest.raises(DomainError) as e:
+            call()
+        assert "结对" in e.value.message
+    assert letter.status == "pending" and _inbox(app_ctx, world["a"]) == []
+
+
+def test_withdrawing_consent_closes_her_pending_letters(app_ctx, world):
+    from matchmaker.services import sponsorships
+
+    mine = letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=LETTER)
+    done = letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=LETTER)
+    letters.forward(user=world["yanguan"], letter=done)
+    other = letters.submit(donor=world["b"], student_id=world["lili"].id,
+                           body="丽丽你好！" + LETTER)
+    before = len(_inbox(app_ctx, world["a"]))
+    sponsorships.withdraw_guardian_consent(user=world["yanguan"], student=world["xiaohua"])
+    # The donor is told that things changed, not why.
+    assert (mine.status, mine.review_note) == ("declined", "结对情况变化")
+    assert mine.reviewed_at is not None
+    assert done.status == "forwarded" and other.status == "pending"
+    assert letters.queue(world["yanguan"]) == []
+    told = _inbox(app_ctx, world["a"])[before:]
+    letter_notes = [n for n in told if "信" in n.subject + n.body]
+    assert letter_notes
+    for n in told:
+        for secret in ("小蕾", "王小花", "小花"):
+            assert secret not in n.subject + n.body
+
+
+def test_ending_a_sponsorship_closes_that_donors_pending_letters(app_ctx, world):
+    from matchmaker.services import sponsorships
+
+    letter = letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=LETTER)
+    sponsorships.end(user=world["yanguan"], sponsorship=_the_link(app_ctx, world),
+                     reason="家庭搬迁到外省")
+    assert letter.status == "declined" and letter.review_note
+    assert "外省" not in letter.review_note
+    assert all("小蕾" not in n.body and "王小花" not in n.body for n in _inbox(app_ctx, world["a"]))
+
+
+def test_close_pending_only_touches_the_given_donor(app_ctx, world):
+    mine = letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=LETTER)
+    # Donor B once sponsored her too; a letter of B's is still waiting.
+    theirs = DonorLetter(donor_id=world["b"].id, student_id=world["xiaohua"].id, body=LETTER,
+                         status="pending")
+    app_ctx.add(theirs)
+    app_ctx.flush()
+    assert letters.close_pending(world["xiaohua"].id, world["b"].id, reason="结对已结束") == 1
+    assert (theirs.status, mine.status) == ("declined", "pending")
+    assert letters.close_pending(world["xiaohua"].id, reason="监护人撤回同意") == 1
+    assert mine.status == "declined"
+    assert letters.close_pending(world["xiaohua"].id, reason="监护人撤回同意") == 0
+
+
+@pytest.mark.parametrize("body", ["王-小花你好！", "王\u200b小花你好！", "王、小花你好！",
+                                  "有事打 139.0000.1111", "我家在某村12号"])
+def test_a_letter_cannot_slip_past_the_guard(app_ctx, world, body):
+    with pytest.raises(DomainError):
+        letters.submit(donor=world["a"], student_id=world["xiaohua"].id, body=body + LETTER)

@@ -269,3 +269,115 @@ def test_pledge_create_update_end(app_ctx, make_user, make_donor, make_girl, mak
         pledges.get_pledge(xu, pledge.id)
     with pytest.raises(NotFound):
         pledges.create_pledge(user=xu, data=data)  # the donor is not hers
+
+
+# ---------------------------------------------------------------- review fixes
+
+def _on(monkeypatch, day):
+    """Pretend today is ``day`` (pay_term lapses what ran out as of today)."""
+    from matchmaker.services import clock
+
+    monkeypatch.setattr(clock, "today", lambda: day)
+
+
+def test_reserve_amount_comes_from_her_last_active_pledge_not_a_declined_hold(
+        app_ctx, make_user, make_donor, make_pledge, make_girl, monkeypatch):
+    """Her 1,000 a term pledge (盐官镇) lapses; a hold on a 9,000 a year pledge in 许村镇 is
+    then declined. The reserve pays 1,000 from 盐官镇's reserve, not 4,500 from 许村镇's."""
+    _on(monkeypatch, date(2026, 7, 20))
+    admin = make_user("admin")
+    girl = make_girl("李小花")
+    mine = make_pledge(amount_fen=100000, period="term", ends_on=date(2026, 6, 30),
+                       girls=[girl])
+    pledges.lapse_due(today=date(2026, 7, 1))
+    other = make_pledge(region="330481101", amount_fen=900000, period="year")
+    for reason, on in (("捐助人未确认", date(2026, 7, 10)), ("确认期限已过", date(2026, 7, 15))):
+        app_ctx.add(Sponsorship(pledge_id=other.id, student_id=girl.id, status="ended",
+                                ended_on=on, end_reason=reason))
+    app_ctx.flush()
+    [item] = pledges.plan_term(user=admin, term="2026-autumn")
+    assert (item.source, item.amount_fen, item.pledge.id) == ("reserve", 100000, mine.id)
+    assert pledges.flagged_girls(admin)[0].last_pledge.id == mine.id
+
+
+def test_pay_term_lapses_what_ran_out_and_pays_only_pledges_covering_the_term(
+        app_ctx, make_user, make_donor, make_pledge, make_girl, monkeypatch):
+    admin, donor = make_user("admin"), make_donor()
+    ran_out, future, ends_soon, covers = (make_girl(n) for n in ("李小花", "张小草", "陈小苗",
+                                                                 "王小禾"))
+    # Ended in June but nobody opened the list since: still 'active' until lapsed.
+    p_out = make_pledge(donor, ends_on=date(2026, 6, 30), girls=[ran_out])
+    # One starts after the autumn term; one ends before the next spring term.
+    p_future = make_pledge(donor, starts_on=date(2027, 3, 1), girls=[future])
+    p_soon = make_pledge(donor, starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31),
+                         girls=[ends_soon])
+    # Ends in the middle of the autumn term: it still covers it.
+    p_covers = make_pledge(donor, ends_on=date(2026, 9, 30), girls=[covers])
+    _donate(app_ctx, admin, donor, "20000", pledge=p_covers, on=date(2026, 8, 1))
+    _on(monkeypatch, date(2026, 9, 1))
+
+    plan = {p.student.id: (p.source, p.pledge.id) for p in
+            pledges.plan_term(user=admin, term="2026-autumn")}
+    assert p_out.status == "lapsed" and ran_out.sponsor_lapsed_on == date(2026, 9, 1)
+    assert plan == {ran_out.id: ("reserve", p_out.id), ends_soon.id: ("pledge", p_soon.id),
+                    covers.id: ("pledge", p_covers.id)}
+    spring = {p.student.id: p.pledge.id for p in
+              pledges.plan_term(user=admin, term="2027-spring")}
+    # p_covers and p_soon end before 2027-02-01; p_future starts within the spring term.
+    assert spring == {ran_out.id: p_out.id, future.id: p_future.id}
+
+    result = pledges.pay_term(user=admin, term="2026-autumn")
+    assert (result.paid_pledge, result.paid_reserve, result.problems) == (2, 1, [])
+    sources = dict(app_ctx.execute(select(SponsorshipPayment.student_id,
+                                          SponsorshipPayment.source)).all())
+    assert sources == {ran_out.id: "reserve", ends_soon.id: "pledge", covers.id: "pledge"}
+
+
+def test_pay_term_skips_inactive_girls_on_a_pledge(app_ctx, make_user, make_donor,
+                                                    make_pledge, make_girl):
+    admin, donor = make_user("admin"), make_donor()
+    active, left, gone = make_girl("李小花"), make_girl("张小草"), make_girl("陈小苗")
+    pledge = make_pledge(donor, students=3, girls=[active, left, gone])
+    _donate(app_ctx, admin, donor, "10000", pledge=pledge)
+    left.status = "inactive"
+    gone.person.status = "inactive"
+    app_ctx.flush()
+    assert [p.student.id for p in pledges.plan_term(user=admin, term="2026-spring")] \
+        == [active.id]
+    result = pledges.pay_term(user=admin, term="2026-spring")
+    assert (result.paid_pledge, result.problems) == (1, [])
+    assert app_ctx.scalar(select(func.count(Award.id))) == 1
+
+
+def test_expired_holds_are_not_live_places(app_ctx, make_user, make_donor, make_pledge,
+                                           make_girl):
+    """A hold whose time to decide has passed no longer takes a place: it is ended (确认期限
+    已过) when the pledges are listed, a pledge's places counted, or a pledge changed."""
+    from datetime import timedelta
+
+    from matchmaker.models.base import utcnow
+
+    coord = make_user("coordinator", region_codes=("330481107",))
+    donor = make_donor()
+    sponsored, waited = make_girl("李小花"), make_girl("张小草")
+    pledge = make_pledge(donor, students=2, girls=[sponsored])
+    hold = Sponsorship(pledge_id=pledge.id, student_id=waited.id, status="held",
+                       hold_expires_at=utcnow() - timedelta(minutes=1))
+    fresh = make_pledge(donor, students=1)
+    live_hold = Sponsorship(pledge_id=fresh.id, student_id=make_girl("陈小苗").id,
+                            status="held", hold_expires_at=utcnow() + timedelta(days=3))
+    app_ctx.add_all([hold, live_hold])
+    app_ctx.flush()
+
+    counts = {p.id: n for p, n in pledges.pledges_of(coord)}
+    assert counts == {pledge.id: 1, fresh.id: 1}
+    assert (hold.status, hold.end_reason) == ("ended", "确认期限已过")
+    assert live_hold.status == "held"
+    assert pledges.live_count(pledge) == 1
+
+    hold.status, hold.end_reason, hold.ended_on = "held", "", None  # expired again
+    app_ctx.flush()
+    data = pledges.PledgeInput(donor_id=donor.id, region_code="330481107", amount="1000",
+                               students=1, starts_on=date(2026, 1, 1))
+    pledges.update_pledge(user=coord, pledge=pledge, data=data)
+    assert pledge.students == 1 and hold.status == "ended"

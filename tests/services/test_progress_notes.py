@@ -193,3 +193,68 @@ def test_only_approved_notes_reach_a_donor_newest_term_first(app_ctx, girl, staf
     assert draft not in notes.approved_for(girl)
     with pytest.raises(DomainError):
         notes.withdraw(user=c, note=spring)
+
+
+# ---------------------------------------------------------------- the guard, harder cases
+
+
+@pytest.fixture
+def lihua(session, make_person):
+    """李小花, born 2014-05-01, in 郭店村 (盐官镇), at 盐官镇中心小学, guardian 李建国."""
+    person = make_person("李小花", region="330481107201", birth=date(2014, 5, 1), mobile=None)
+    profile = SpringBudProfile(person=person, school="盐官镇中心小学", grade="六年级",
+                               guardian_name="李建国", guardian_relation="父亲",
+                               guardian_consent=True)
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("李\u200b小花这学期很努力", "全名"),
+    ("李-小花这学期很努力", "全名"),
+    ("李、小花这学期很努力", "全名"),
+    ("李\n小花这学期很努力", "全名"),
+    ("ＬＩ李 ★ 小花", "全名"),
+    ("她父亲李\u200c建-国很支持", "监护人"),
+    ("联系 138.1234.5678", "手机号码"),
+    ("联系 138–1234–5678", "手机号码"),
+    ("联系 138/1234/5678", "手机号码"),
+    ("联系 138_1234_5678", "手机号码"),
+    ("联系一三八一二三四五六七八", "手机号码"),
+    ("联系 幺三八 一二三四 五六七八", "手机号码"),
+    ("证件三三〇四八一二〇一四〇五〇一〇〇二六", "身份证号码"),
+    ("她家在郭店村，离学校不远", "村"),
+    ("她家在某村12号", "住址"),
+    ("她家在新华村3组12号", "住址"),
+    ("她家在郭店村3组12号", ""),
+    ("她家在某村十二号", "住址"),
+    ("她在盐官中心小学读书", "学校名称"),
+    ("她在盐官小学读书", "学校名称"),
+    ("她在盐官镇中心小学读书", "学校名称"),
+    ("她是2014年5月1日出生的", "出生日期"),
+    ("出生日期：2014-05-01", "出生日期"),
+    ("她生于二〇一四年五月一日", "出生日期"),
+    ("她的生日是5月1日", "出生日期"),
+    ("2014.5.1 是她来到世上的日子", "出生日期"),
+])
+def test_the_guard_is_not_fooled_by_separators_numerals_or_short_forms(app_ctx, lihua, text,
+                                                                         problem):
+    with pytest.raises(DomainError) as e:
+        notes.check_private(text, lihua, field="body")
+    assert problem in e.value.message and e.value.field == "body"
+
+
+@pytest.mark.parametrize("text", [
+    "2026年9月她升入六年级，第3单元测验考得很好。",
+    "数学95分，语文98.5分，英语第3名。",
+    "9月3号开学，2026-09-01 报到，第3组值日。",
+    "她所在的盐官镇今年新建了图书馆。",
+    "小花祝你生日快乐！一二三四五，上山打老虎。",
+    "全班 45 人，她排第 3，共 12 次获得小红花。",
+    "2025年出了一本书，2026年9月1日我们去看了海宁潮。",
+    "请捐助人 2026-01-20 到 2026-02-10 之间来看望。",
+    "小花，祝你生日快乐！9月1日开学见。她的生日在三月。",
+])
+def test_ordinary_dates_scores_and_places_still_pass(app_ctx, lihua, text):
+    notes.check_private(text, lihua, field="body")

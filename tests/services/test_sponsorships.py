@@ -35,12 +35,14 @@ def region(session, code: str) -> Region:
 def make_girl(session, make_person):
     def build(name: str = "陈小燕", *, region_code: str = YANGUAN_VILLAGE,
               birth: date = date(2015, 5, 1), grade: str = "五年级", consent: bool = True,
-              waited: int = 30, flagged: bool = False, alias: str = "") -> SpringBudProfile:
+              waited: int | None = 30, flagged: bool = False,
+              alias: str = "") -> SpringBudProfile:
         person = make_person(name, region=region_code, birth=birth, mobile=None)
         girl = SpringBudProfile(person=person, school="盐官镇中心小学", grade=grade,
                                 guardian_name="陈芳", guardian_relation="母亲",
                                 guardian_consent=consent, alias=alias,
-                                waiting_since=today() - timedelta(days=waited),
+                                waiting_since=None if waited is None
+                                else today() - timedelta(days=waited),
                                 sponsor_lapsed_on=today() if flagged else None)
         session.add(girl)
         if consent:
@@ -346,6 +348,18 @@ def test_girls_list_filters(app_ctx, coordinator, make_girl, make_pledge):
     assert ids("sponsored") == {sponsored.id}
     first = app_ctx.scalars(sponsorships.girls_query(coordinator)).first()
     assert first.id == flagged.id
+
+
+def test_girls_without_a_waiting_date_sort_by_their_registration(app_ctx, coordinator,
+                                                                 make_girl):
+    # Rows from before migration 0005 have no waiting date: they wait since registration.
+    recent = make_girl("阿小红", waited=10)
+    old_row = make_girl("白小红", waited=None)
+    old_row.created_at = utcnow() - timedelta(days=100)
+    longest = make_girl("曹小红", waited=200)
+    app_ctx.flush()
+    order = [s.id for s in app_ctx.scalars(sponsorships.girls_query(coordinator))]
+    assert order == [longest.id, old_row.id, recent.id]
 
 
 def test_proposals_respect_places_need_and_exclusions(app_ctx, coordinator, make_girl,

@@ -18,7 +18,7 @@ from matchmaker.blueprints.springbud.forms import (
     LinkForm,
 )
 from matchmaker.extensions import db
-from matchmaker.models.base import N_
+from matchmaker.models.base import N_, utcnow
 from matchmaker.models.sponsorship import PLEDGE_PERIOD_LABELS
 from matchmaker.services import consent, people, sponsorships
 from matchmaker.services.clock import today
@@ -138,6 +138,7 @@ def consent_withdraw(student_id: int):
 @roles_required(*STAFF)
 def girl_link(student_id: int):
     student = _student(student_id)
+    sponsorships.expire_holds(now=utcnow())  # an expired hold must not block her
     form = LinkForm()
     if form.validate_on_submit():
         pledge = _pledge(int(form.pledge.data))
@@ -196,6 +197,7 @@ def proposals(pledge_id: int):
 @roles_required(*STAFF)
 def proposals_link(pledge_id: int):
     pledge = _pledge(pledge_id)
+    sponsorships.expire_holds(now=utcnow())  # expired holds free girls and places
     if request.form.get("all") == "1":
         ids = [i for i in (int_arg(v) for v in request.form.getlist("student_id")) if i]
     else:
