@@ -16,13 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from matchmaker.extensions import db
-from matchmaker.models import Person, Region, User
+from matchmaker.models import Region, User
 from matchmaker.models.profiles import DonorProfile
 from matchmaker.models.sponsorship import Donation, Pledge, Sponsorship
-from matchmaker.services import audit, notifications, tokens
+from matchmaker.services import audit, notifications, tokens, users
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, require_registry_role
-from matchmaker.services.users import unusable_password_hash
 
 LinkFor = Callable[[str], str]
 
@@ -80,16 +79,6 @@ def summary(donor: DonorProfile) -> DonorSummary:
                         username=account.username if account else "")
 
 
-def _free_username(person: Person) -> str:
-    """d<person id> (never her mobile), with a suffix in the unlikely case it is taken."""
-    base = f"d{person.id}"
-    name, n = base, 1
-    while db.session.scalar(select(User.id).where(User.username == name)) is not None:
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
 def invite(*, user: User, donor: DonorProfile, link_for: LinkFor) -> User:
     """Make her account if she has none and send her a link to set her password (the
     link by SMS only; an earlier link stops working). Returns her account."""
@@ -104,11 +93,8 @@ def invite(*, user: User, donor: DonorProfile, link_for: LinkFor) -> User:
     if account is not None and not account.active:
         raise DomainError(_("她的账号已停用，请联系管理员"))
     if account is None:
-        account = User(role="donor", username=_free_username(person),
-                       display_name=(donor.display_name or person.name)[:40], person=person,
-                       password_hash=unusable_password_hash(), active=True)
-        db.session.add(account)
-        db.session.flush()
+        account = users.new_personal_account(person=person, role="donor",
+                                             display_name=donor.display_name or person.name)
     raw = tokens.issue(account, "set_password")  # revokes any earlier link
     notifications.notify(
         person=person, subject=_("捐助人账号邀请"),

@@ -147,6 +147,25 @@ def unusable_password_hash() -> str:
     return "!" + secrets.token_hex(20)
 
 
+PERSONAL_PREFIX = {"volunteer": "v", "donor": "d"}
+
+
+def new_personal_account(*, person: Person, role: str, display_name: str) -> User:
+    """An account for a volunteer or a donor, waiting for her set-password link: the
+    username is the role's letter and her person id (never her mobile, which she logs in
+    with anyway), with a suffix in the unlikely case it is taken."""
+    base = f"{PERSONAL_PREFIX[role]}{person.id}"
+    name, n = base, 1
+    while db.session.scalar(select(User.id).where(User.username == name)) is not None:
+        n += 1
+        name = f"{base}-{n}"
+    account = User(role=role, username=name, display_name=display_name[:40], person=person,
+                   password_hash=unusable_password_hash(), active=True)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
 def set_password_with_token(*, token: str, password: str) -> User:
     """Set a password through a one-time link; a refused password leaves the link usable."""
     check_password_policy(password)

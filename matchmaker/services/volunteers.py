@@ -26,10 +26,10 @@ from matchmaker.services import (
     notifications,
     service_requests,
     tokens,
+    users,
 )
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.scope import in_scope, region_filter, require_registry_role
-from matchmaker.services.users import unusable_password_hash
 from matchmaker.services.validation import clean_text
 
 LinkFor = Callable[[str], str]
@@ -130,16 +130,6 @@ def _move(profile: VolunteerProfile, to: str) -> None:
     profile.status = to
 
 
-def _free_username(person: Person) -> str:
-    """v<person id> (never her mobile), with a suffix in the unlikely case it is taken."""
-    base = f"v{person.id}"
-    name, n = base, 1
-    while db.session.scalar(select(User.id).where(User.username == name)) is not None:
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
 def _open_account(profile: VolunteerProfile) -> tuple[User, bool]:
     """Her account, made (without a usable password) or reopened; True when made."""
     account = account_of(profile)
@@ -147,12 +137,8 @@ def _open_account(profile: VolunteerProfile) -> tuple[User, bool]:
         account.active = True
         return account, False
     person = profile.person
-    account = User(role="volunteer", username=_free_username(person),
-                   display_name=person.name[:40], person=person,
-                   password_hash=unusable_password_hash(), active=True)
-    db.session.add(account)
-    db.session.flush()
-    return account, True
+    return users.new_personal_account(person=person, role="volunteer",
+                                      display_name=person.name), True
 
 
 def _login_hint(account: User) -> str:
