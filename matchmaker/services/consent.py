@@ -4,6 +4,7 @@ in ``templates/notices/`` so that what someone agreed to can always be shown aga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -39,15 +40,16 @@ def current_notice(purpose: str) -> Notice:
 
 def give(*, person: Person, purpose: str, channel: str, version: str | None = None,
          given_by: str = "self", relation: str = "", scope: str = "",
-         recorded_by: User | None = None) -> ConsentRecord:
-    """Record a consent (to the current notice unless a version is named)."""
+         recorded_by: User | None = None, given_at: datetime | None = None) -> ConsentRecord:
+    """Record a consent (to the current notice unless a version is named), given now or
+    at ``given_at`` (an aware time: when a paper form was signed)."""
     if purpose not in CONSENT_PURPOSES or channel not in CONSENT_CHANNELS:
         raise DomainError(_("同意记录的用途或方式无效"))
     record = ConsentRecord(
         person_id=person.id, purpose=purpose,
         notice_version=version or current_notice(purpose).version,
         given_by=given_by, relation=relation, scope=scope, channel=channel,
-        given_at=utcnow(), recorded_by=recorded_by.id if recorded_by else None)
+        given_at=given_at or utcnow(), recorded_by=recorded_by.id if recorded_by else None)
     db.session.add(record)
     db.session.flush()
     return record

@@ -41,17 +41,19 @@ def notify(*, person: Person, subject: str, body: str, secret: str | None = None
 HIDDEN = "（这条消息涉及的学生信息已隐藏）"
 
 
-def hide_about(person_id: int) -> int:
-    """Blank every message about this person in others' inboxes (her guardian withdrew
-    consent: her donor must see nothing of her from now on). SMS not yet sent is dropped."""
+def hide_about(person_id: int, reader_id: int | None = None) -> int:
+    """Blank the messages about this person in others' inboxes — everyone's (her guardian
+    withdrew consent: no donor may see anything of her from now on), or only
+    ``reader_id``'s (that donor's link to her ended). SMS not yet sent is dropped."""
+    about = [Notification.about_person_id == person_id]
+    if reader_id is not None:
+        about.append(Notification.person_id == reader_id)
     done = db.session.execute(
-        update(Notification).where(Notification.about_person_id == person_id,
-                                   Notification.person_id != person_id)
+        update(Notification).where(*about, Notification.person_id != person_id)
         .values(subject=HIDDEN, body=HIDDEN, secret=None)
         .execution_options(synchronize_session=False))
     db.session.execute(
-        update(Notification).where(Notification.about_person_id == person_id,
-                                   Notification.status == "pending")
+        update(Notification).where(*about, Notification.status == "pending")
         .values(status="cancelled").execution_options(synchronize_session=False))
     return done.rowcount
 

@@ -38,17 +38,35 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.models.sponsorship import PLEDGE_PERIODS, Sponsorship, SponsorshipPayment
-from matchmaker.services import clock, ledger, letters, sponsorships
+from matchmaker.services import clock, ledger, letters, notifications, sponsorships
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.money import parse_yuan, to_fen, to_yuan
 from matchmaker.services.scope import in_scope, region_filter
-from matchmaker.services.terms import split_term, term_end, term_label, term_start
+from matchmaker.services.terms import parse_term, split_term, term_end, term_label, term_start
 from matchmaker.services.validation import clean_text
 
 DEFAULT_RESERVE_SHARE = "0.10"
 LAPSE_REASON = "捐助人承诺到期"
 END_REASON = "捐助人承诺结束"
 LIVE = ("held", "active")
+EARLIEST = date(2000, 1, 1)
+LATEST_YEARS = 5  # a date may lie at most this many years ahead
+
+
+def latest_date() -> date:
+    """The last date a pledge or donation may carry: today in five years."""
+    day = clock.today()
+    try:
+        return day.replace(year=day.year + LATEST_YEARS)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + LATEST_YEARS, day=28)
+
+
+def _check_date(value: date, field: str) -> None:
+    if value < EARLIEST:
+        raise DomainError(_("日期不能早于 2000 年"), field=field)
+    if value > latest_date():
+        raise DomainError(_("日期不能晚于五年后"), field=field)
 
 
 # ---------------------------------------------------------------- funds
@@ -187,6 +205,9 @@ def _apply(user: User, pledge: Pledge, data: PledgeInput) -> None:
                                    max_length=20)
     if data.starts_on is None:
         raise DomainError(_("请填写开始日期"), field="starts_on")
+    _check_date(data.starts_on, "starts_on")
+    if data.ends_on is not None:
+        _check_date(data.ends_on, "ends_on")
     if data.ends_on is not None and data.ends_on < data.starts_on:
         raise DomainError(_("结束日期不能早于开始日期"), field="ends_on")
     pledge.starts_on, pledge.ends_on = data.starts_on, data.ends_on
@@ -215,8 +236,23 @@ def update_pledge(*, user: User, pledge: Pledge, data: PledgeInput) -> Pledge:
     if pledge.students < linked:
         raise DomainError(_("已有 %(n)s 名学员结对，资助人数不能少于此数", n=linked),
                           field="students")
+    outside = _linked_outside(pledge)
+    if outside:
+        raise DomainError(_("有 %(n)s 名已结对的学员不在新的受理地区内，不能改到这个地区",
+                            n=outside), field="region")
     db.session.flush()
     return pledge
+
+
+def _linked_outside(pledge: Pledge) -> int:
+    """How many girls linked to the pledge (held or active) live outside its region."""
+    return db.session.scalar(
+        select(func.count(Sponsorship.id))
+        .join(SpringBudProfile, SpringBudProfile.id == Sponsorship.student_id)
+        .join(Person, Person.id == SpringBudProfile.person_id)
+        .join(Region, Region.id == Person.region_id)
+        .where(Sponsorship.pledge_id == pledge.id, Sponsorship.status.in_(LIVE),
+               ~Region.path.startswith(pledge.region.path, autoescape=True))) or 0
 
 
 def end_pledge(*, user: User, pledge: Pledge, today: date | None = None) -> int:
@@ -243,8 +279,10 @@ def _release(pledge: Pledge, today: date, reason: str) -> int:
             s.student.sponsor_lapsed_on = today
             s.student.waiting_since = today
             flagged += 1
-        # Her letters from this donor that wait for review go no further.
+        # Her letters from this donor that wait for review go no further, and what the
+        # donor was told of her (a proposal, a forwarded letter) is blanked in her inbox.
         letters.close_pending(s.student_id, pledge.donor_id, reason=_("结对情况变化"))
+        notifications.hide_about(s.student.person_id, reader_id=pledge.donor.person_id)
     db.session.flush()
     return flagged
 
@@ -305,10 +343,19 @@ def get_pledge(user: User, pledge_id: int) -> Pledge:
     return pledge
 
 
-def sponsorships_of(pledge: Pledge) -> list[Sponsorship]:
+def sponsorships_of(pledge: Pledge, user: User) -> list[Sponsorship]:
+    """The pledge's links whose girl the user may see (a pledge of the city can hold
+    girls of several towns; a town's coordinator sees only her own)."""
     _expire_holds()
-    return list(db.session.scalars(select(Sponsorship).where(
-        Sponsorship.pledge_id == pledge.id).order_by(Sponsorship.id.desc())))
+    stmt = (select(Sponsorship)
+            .join(SpringBudProfile, SpringBudProfile.id == Sponsorship.student_id)
+            .join(Person, Person.id == SpringBudProfile.person_id)
+            .join(Region, Region.id == Person.region_id)
+            .where(Sponsorship.pledge_id == pledge.id).order_by(Sponsorship.id.desc()))
+    cond = region_filter(user, Region.path)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    return list(db.session.scalars(stmt))
 
 
 # ---------------------------------------------------------------- donations and receipts
@@ -360,6 +407,8 @@ def record_donation(*, user: User, donor: DonorProfile, amount: Decimal | str | 
         raise DomainError(_("请填写收款日期"), field="received_on")
     if received_on > clock.today():
         raise DomainError(_("收款日期不能晚于今天"), field="received_on")
+    if received_on < EARLIEST:
+        raise DomainError(_("日期不能早于 2000 年"), field="received_on")
     amount_fen = to_fen(parse_yuan(amount, field="amount"))
     reserve_fen = reserve_part(amount_fen, reserve_share())
     year = received_on.year
@@ -563,6 +612,7 @@ def plan_term(*, user: User, term: str, region: Region | None = None) -> list[Pl
     """Who would be paid for the term, from which source and how much. A girl is paid
     from her pledge only if it is active and covers the term (it runs on at least one of
     its days); pledges that ran out are lapsed first, so their girls go to the reserve."""
+    term = parse_term(term)  # "2026-SPRING" and " 2026-spring" are 2026-spring
     year, half = split_term(term)
     first_day, last_day = term_dates(year, half)
     lapse_due(today=clock.today())
@@ -648,6 +698,9 @@ def pay_term(*, user: User, term: str, region: Region | None = None,
     pool, each flagged girl without one from the continuity reserve. A term is paid once
     per girl (a unique payment row and the ledger's idempotency key); whatever cannot be
     paid is reported, the rest is paid."""
+    # One spelling of the term for the payment row, the already-paid check and the
+    # ledger's key: otherwise "2026-SPRING" would pay 2026-spring a second time.
+    term = parse_term(term)
     year, half = split_term(term)
     lapse_due(today=clock.today())
     paid_on = paid_on or clock.today()

@@ -10,7 +10,7 @@ alias, an age band and her town — never her full name, school, ID or phone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -32,7 +32,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.services import consent, notifications
-from matchmaker.services.clock import as_utc, to_local, today
+from matchmaker.services.clock import as_utc, from_local, to_local, today
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.names import pseudonym
 from matchmaker.services.scope import in_scope, region_filter, require_registry_role
@@ -116,10 +116,30 @@ def consent_history(student: SpringBudProfile) -> list[ConsentRecord]:
     return [r for r in consent.history(student.person) if r.purpose == PURPOSE]
 
 
+EARLIEST_SIGNING = date(2000, 1, 1)
+
+
+def signing_time(signed_on: date | None) -> datetime | None:
+    """When a paper consent was signed: noon, local time, of the day on the form (as UTC),
+    but never later than now. None (no date given) means now."""
+    if signed_on is None:
+        return None
+    if not isinstance(signed_on, date) or isinstance(signed_on, datetime):
+        raise DomainError(_("请填写签署日期"), field="signed_on")
+    if signed_on > today():
+        raise DomainError(_("签署日期不能晚于今天"), field="signed_on")
+    if signed_on < EARLIEST_SIGNING:
+        raise DomainError(_("签署日期不能早于 2000 年"), field="signed_on")
+    return min(from_local(signed_on, time(12, 0)), utcnow())
+
+
 def record_guardian_consent(*, user: User, student: SpringBudProfile, given_by: str,
-                            relation: str, scope: str, channel: str = "paper") -> ConsentRecord:
-    """Record the guardian's consent to the current notice (a new row each time)."""
+                            relation: str, scope: str, channel: str = "paper",
+                            signed_on: date | None = None) -> ConsentRecord:
+    """Record the guardian's consent to the current notice (a new row each time), as of
+    the day the guardian signed the paper form (``signed_on``; today if not given)."""
     _check_student(user, student)
+    given_at = signing_time(signed_on)
     given_by = clean_text(given_by, field="given_by", label=_("监护人姓名"), max_length=30,
                           required=True)
     relation = clean_text(relation, field="relation", label=_("与学生关系"), max_length=10,
@@ -132,7 +152,7 @@ def record_guardian_consent(*, user: User, student: SpringBudProfile, given_by: 
         raise DomainError(_("已有监护人对现行告知书的有效同意，无需重复登记"))
     record = consent.give(person=student.person, purpose=PURPOSE, channel=channel,
                           version=notice.version, given_by=given_by, relation=relation,
-                          scope=scope, recorded_by=user)
+                          scope=scope, recorded_by=user, given_at=given_at)
     student.guardian_consent = True
     db.session.flush()
     return record
@@ -186,12 +206,15 @@ def hold_days() -> int:
 
 
 def _finish(sp: Sponsorship, reason: str) -> None:
+    """End a held or active link. What its donor was told of the girl (the proposal, a
+    forwarded letter) is blanked in that donor's inbox: she no longer sponsors her."""
     was_active = sp.status == "active"
     sp.status = "ended"
     sp.ended_on = today()
     sp.end_reason = reason
     if was_active and sp.student.waiting_since is None:
         sp.student.waiting_since = today()  # she waits for a sponsor again
+    notifications.hide_about(sp.student.person_id, reader_id=sp.pledge.donor.person_id)
 
 
 def _pledge_open(pledge: Pledge) -> None:
@@ -206,6 +229,9 @@ def link(*, user: User, pledge: Pledge, student: SpringBudProfile, proposed: boo
     _check_student(user, student)
     if not in_scope(user, pledge.region):
         raise NotFound(_("找不到这项捐助承诺，或不在您负责的地区内"), field="pledge")
+    if not pledge.region.contains(student.person.region):
+        # A city's pledge may take a girl of any of its towns; a town's, only its own.
+        raise DomainError(_("这名学生不在这项捐助承诺的受理地区内"), field="pledge")
     if student.status != "active" or student.person.status != "active":
         raise DomainError(_("这名学生的登记已停用，不能结对"))
     if not consented(student):

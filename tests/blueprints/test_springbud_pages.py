@@ -14,40 +14,19 @@ from matchmaker.models import (
     ConsentRecord,
     DonorProfile,
     Pledge,
-    Region,
     Sponsorship,
     SpringBudProfile,
 )
 from matchmaker.models.base import utcnow
 from matchmaker.services.clock import today
 from tests.conftest import csrf_token
-
-YANGUAN_VILLAGE, XUCUN_VILLAGE = "330481107201", "330481101201"
-
-
-def region(session, code: str) -> Region:
-    return session.scalar(select(Region).where(Region.code == code))
+from tests.sponsorship_fixtures import XUCUN_VILLAGE, YANGUAN_VILLAGE, region
 
 
 @pytest.fixture
-def make_girl(session, make_person):
-    def build(name: str = "陈小燕", *, region_code: str = YANGUAN_VILLAGE, consent: bool = True,
-              waited: int = 30, flagged: bool = False, grade: str = "五年级") -> SpringBudProfile:
-        person = make_person(name, region=region_code, birth=date(2015, 5, 1), mobile=None)
-        girl = SpringBudProfile(person=person, school="盐官镇中心小学", grade=grade,
-                                guardian_name="陈芳", guardian_relation="母亲",
-                                guardian_consent=consent,
-                                waiting_since=today() - timedelta(days=waited),
-                                sponsor_lapsed_on=today() if flagged else None)
-        session.add(girl)
-        if consent:
-            session.add(ConsentRecord(person=person, purpose="spring_bud",
-                                      notice_version="2026-11", given_by="陈芳",
-                                      relation="母亲", channel="paper", given_at=utcnow()))
-        session.flush()
-        return girl
-
-    return build
+def make_girl(make_waiting_girl):
+    """This file's girl: 陈小燕, her mother's consent, waiting 30 days (see the plugin)."""
+    return make_waiting_girl
 
 
 @pytest.fixture

@@ -95,3 +95,15 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+def set_password_and_log_in(phone, link: str, username: str, password: str) -> None:
+    """On her phone: the link from the SMS, the password twice, then log in with it."""
+    phone.goto(link)
+    phone.fill("#password", password)
+    phone.fill("#confirm", password)
+    phone.click("button.primary")
+    phone.wait_for_url("**/login*")
+    phone.fill("#username", username)
+    phone.fill("#password", password)
+    phone.click("button.primary")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import DonorProfile, Notification, Pledge, ProgressNote, Sponsorship
+from tests.browser.conftest import set_password_and_log_in
 
 
 def invited_donor(app) -> tuple[int, str, str]:
@@ -54,14 +55,7 @@ def test_invitation_password_students_note_receipt(page, phone, live_server):
 
     link = sms_link(live_server.app, mobile)
     assert link and "/account/set-password/" in link
-    phone.goto(link)
-    phone.fill("#password", "Donor-2026-love")
-    phone.fill("#confirm", "Donor-2026-love")
-    phone.click("button.primary")
-    phone.wait_for_url("**/login*")
-    phone.fill("#username", mobile)
-    phone.fill("#password", "Donor-2026-love")
-    phone.click("button.primary")
+    set_password_and_log_in(phone, link, mobile, "Donor-2026-love")
     phone.goto(live_server + "/donor")
     cards = phone.locator("section.card h3 a")
     assert cards.count() >= 1

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import Notification, Person
+from tests.browser.conftest import set_password_and_log_in
 
 MOBILE = "13906660123"
 
@@ -62,14 +63,7 @@ def test_sign_up_accept_set_password_and_join_an_activity(phone, page, live_serv
     assert "已录用" in page.locator("main").inner_text()
 
     # 3. On her phone: the link from the SMS, a password, then log in with her mobile.
-    phone.goto(sms_link(live_server.app))
-    phone.fill("#password", "Qian2026-home")
-    phone.fill("#confirm", "Qian2026-home")
-    phone.click("button.primary")
-    phone.wait_for_url("**/login*")
-    phone.fill("#username", MOBILE)
-    phone.fill("#password", "Qian2026-home")
-    phone.click("button.primary")
+    set_password_and_log_in(phone, sms_link(live_server.app), MOBILE, "Qian2026-home")
     phone.goto(live_server + "/me/activities")
     assert fits_the_screen(phone)
 

@@ -4,143 +4,24 @@ how a coordinator invites a donor (donor_accounts)."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.models import ConsentRecord, Notification, OneTimeToken, User
+from matchmaker.models import Notification, OneTimeToken, User
 from matchmaker.models.base import utcnow
-from matchmaker.models.fund import Application, Award, Disbursement, Fund
-from matchmaker.models.profiles import DonorProfile, SpringBudProfile
-from matchmaker.models.sponsorship import (
-    Donation,
-    DonorLetter,
-    Pledge,
-    ProgressNote,
-    Sponsorship,
-    SponsorshipPayment,
-)
 from matchmaker.services import consent, donor_accounts, donor_view, tokens
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.terms import current_term, term_end
 from tests.conftest import _region
-from tests.ids import make_id
-
-_SEQ = itertools.count(1)
-
-
-class World:
-    """Builders for donors, girls, pledges, sponsorships and money (rows made directly)."""
-
-    def __init__(self, session, make_person, make_user) -> None:
-        self.s, self.make_person, self.make_user = session, make_person, make_user
-        self._funds: dict[int, Fund] = {}
-
-    def donor(self, name: str = "周慧敏", *, mobile: str | None = "13900000001",
-              region: str = "330481107201", display_name: str = "",
-              account: bool = True) -> tuple[DonorProfile, User | None]:
-        person = self.make_person(name, region=region, mobile=mobile, id_number=None)
-        donor = DonorProfile(person=person, kind="person", display_name=display_name)
-        self.s.add(donor)
-        self.s.flush()
-        user = self.make_user("donor", person=person) if account else None
-        return donor, user
-
-    def girl(self, name: str = "王小红", *, alias: str = "", birth: date = date(2015, 5, 1),
-             region: str = "330481107202", consented: bool = True) -> SpringBudProfile:
-        n = next(_SEQ)
-        person = self.make_person(name, region=region, birth=birth, mobile="13700000009",
-                                  id_number=make_id("330481", birth, 300 + n))
-        girl = SpringBudProfile(person=person, school="盐官镇中心小学", grade="四年级",
-                                guardian_name="王大山", guardian_relation="父亲",
-                                guardian_mobile="13600000008", guardian_consent=True,
-                                hardship_note="母亲患病，家中欠债三万元", alias=alias)
-        self.s.add(girl)
-        if consented:
-            self.s.add(ConsentRecord(person=person, purpose="spring_bud",
-                                     notice_version="2026-11", given_by="王大山",
-                                     relation="父亲", scope="春蕾资助", channel="paper",
-                                     given_at=utcnow()))
-        self.s.flush()
-        return girl
-
-    def fund(self) -> Fund:
-        fund = Fund(name=f"2026年春蕾助学金{next(_SEQ)}", year=2026, kind="stipend",
-                    region=_region(self.s, "330481"), budget_fen=100_000_000)
-        self.s.add(fund)
-        self.s.flush()
-        return fund
-
-    def pledge(self, donor: DonorProfile, *, students: int = 2) -> Pledge:
-        pledge = Pledge(donor=donor, region=_region(self.s, "330481"), amount_fen=100_000,
-                        period="term", students=students, starts_on=date(2026, 9, 1))
-        self.s.add(pledge)
-        self.s.flush()
-        return pledge
-
-    def sponsorship(self, pledge: Pledge, girl: SpringBudProfile, *,
-                    status: str = "active") -> Sponsorship:
-        sp = Sponsorship(pledge=pledge, student=girl, status=status,
-                         started_on=date(2026, 9, 1) if status == "active" else None,
-                         hold_expires_at=utcnow() + timedelta(days=7)
-                         if status == "held" else None)
-        self.s.add(sp)
-        self.s.flush()
-        return sp
-
-    def donation(self, donor: DonorProfile, *, amount_fen: int = 200_000) -> Donation:
-        fund = self.fund()
-        d = Donation(donor=donor, amount_fen=amount_fen, reserve_fen=0,
-                     received_on=date(2026, 8, 20), receipt_no=f"CL2026-{next(_SEQ):05d}",
-                     fund_id=fund.id)
-        self.s.add(d)
-        self.s.flush()
-        return d
-
-    def payment(self, sp: Sponsorship, *, term: str = "2026-autumn", source: str = "pledge",
-                amount_fen: int = 100_000) -> SponsorshipPayment:
-        fund = self._funds.get(sp.student_id) or self.fund()
-        self._funds[sp.student_id] = fund
-        award = self.s.scalar(select(Award).where(Award.fund_id == fund.id))
-        if award is None:
-            app = Application(fund_id=fund.id, person_id=sp.student.person_id,
-                              amount_fen=1_000_000, status="awarded")
-            self.s.add(app)
-            self.s.flush()
-            award = Award(fund_id=fund.id, application_id=app.id,
-                          person_id=sp.student.person_id, amount_fen=1_000_000)
-            self.s.add(award)
-            self.s.flush()
-        d = Disbursement(award_id=award.id, fund_id=fund.id, amount_fen=amount_fen,
-                         paid_on=date(2026, 9, 10), idempotency_key=f"k{next(_SEQ)}")
-        self.s.add(d)
-        self.s.flush()
-        p = SponsorshipPayment(student_id=sp.student_id, sponsorship_id=sp.id,
-                               disbursement_id=d.id, term=term, source=source)
-        self.s.add(p)
-        self.s.flush()
-        return p
-
-    def note(self, girl: SpringBudProfile, body: str, *, term: str = "2026-autumn",
-             status: str = "approved") -> ProgressNote:
-        n = ProgressNote(student_id=girl.id, term=term, body=body, status=status)
-        self.s.add(n)
-        self.s.flush()
-        return n
-
-    def letter(self, donor: DonorProfile, girl: SpringBudProfile,
-               body: str = "祝你学习进步！") -> DonorLetter:
-        letter = DonorLetter(donor_id=donor.id, student_id=girl.id, body=body)
-        self.s.add(letter)
-        self.s.flush()
-        return letter
 
 
 @pytest.fixture
-def world(app_ctx, make_person, make_user) -> World:
-    return World(app_ctx, make_person, make_user)
+def world(app_ctx, world):
+    """The shared world (tests.sponsorship_fixtures), in an application context: these
+    tests call the services directly."""
+    return world
 
 
 ALLOWED = {"sponsorship_id", "pseudonym", "age_band", "grade", "town", "status", "since",

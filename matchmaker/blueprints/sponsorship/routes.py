@@ -149,7 +149,7 @@ def pledge_detail(pledge_id: int):
     pledge = for_user(pledges.get_pledge, pledge_id)
     return render_template("sponsorship/pledge.html", pledge=pledge,
                            linked=pledges.live_count(pledge),
-                           sponsorships=pledges.sponsorships_of(pledge),
+                           sponsorships=pledges.sponsorships_of(pledge, current_user),
                            donations=pledges.donations_of(current_user, pledge=pledge))
 
 
@@ -236,6 +236,7 @@ def term_pay():
         except DomainError as e:
             flash(e.message, "error")
             return redirect(url_for(".term_pay"))
+        term = result.term  # as normalised by the service
         plan = pledges.plan_term(user=current_user, term=term, region=_term_region())
     if result is not None:
         form.year.data, form.half.data = terms.split_term(term)

@@ -110,7 +110,8 @@ def consent_record(student_id: int):
             with db.session.begin_nested():
                 sponsorships.record_guardian_consent(
                     user=current_user, student=student, given_by=form.given_by.data,
-                    relation=form.relation.data, scope=form.scope.data)
+                    relation=form.relation.data, scope=form.scope.data,
+                    signed_on=form.signed_date)
         except DomainError as e:
             show_error(form, e)
         else:
