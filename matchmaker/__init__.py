@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.blueprints.auth import bp as auth_bp
     from matchmaker.blueprints.donor import bp as donor_bp
     from matchmaker.blueprints.grants import bp as grants_bp
+    from matchmaker.blueprints.imports import bp as imports_bp
     from matchmaker.blueprints.main import bp as main_bp
     from matchmaker.blueprints.matching import bp as matching_bp
     from matchmaker.blueprints.notes import bp as notes_bp
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(service_bp)
     app.register_blueprint(signup_bp)
     app.register_blueprint(donor_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(sponsorship_bp)
     app.register_blueprint(springbud_bp)
