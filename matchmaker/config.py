@@ -25,6 +25,10 @@ DEFAULTS: dict[str, object] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Imports: data rows one spreadsheet may hold, and the most its .xlsx may unpack to
+    # (zip bombs are refused before parsing).
+    "IMPORT_MAX_ROWS": 200_000,
+    "IMPORT_MAX_UNCOMPRESSED": 200 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
