@@ -3,7 +3,10 @@ Routes are thin: check the form, call one operation, flash, redirect."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from dataclasses import asdict
+from io import BytesIO
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,12 +17,14 @@ from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
 from matchmaker.extensions import db
 from matchmaker.models import Person
 from matchmaker.models.person import STATUS_LABELS
-from matchmaker.services import people
+from matchmaker.services import people, registry_export, registry_templates
+from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.registries import BY_KEY, REGISTRIES, Filters, people_query, registry_query
 from matchmaker.services.scope import assignable_regions, get_person
 
 STAFF = ("admin", "coordinator")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters() -> Filters:
@@ -58,7 +63,39 @@ def registry_index(slug: str):
                              per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("registry/index.html", reg=reg, pagination=pagination,
                            filters=filters, regions=assignable_regions(current_user),
-                           statuses=STATUS_LABELS)
+                           statuses=STATUS_LABELS,
+                           export_args={k: v for k, v in asdict(filters).items() if v},
+                           can_import="imports.upload" in current_app.view_functions)
+
+
+@bp.get("/registry/<slug>/template.xlsx")
+@roles_required(*STAFF)
+def template(slug: str):
+    """The import template of this registry (the user's regions in its drop-down)."""
+    reg = REGISTRIES.get(slug) or abort(404)
+    data = registry_templates.build_template(current_user, reg)
+    return send_file(BytesIO(data), as_attachment=True, mimetype=XLSX,
+                     download_name=f"{reg.slug}-template.xlsx")
+
+
+@bp.get("/registry/<slug>/export.xlsx")
+@roles_required(*STAFF)
+def export_xlsx(slug: str):
+    """The registry list, with the page's filters, as a workbook (audited)."""
+    reg = REGISTRIES.get(slug) or abort(404)
+    data = registry_export.build_xlsx(current_user, reg, _filters())
+    return send_file(BytesIO(data), as_attachment=True, mimetype=XLSX,
+                     download_name=f"{reg.slug}-{today().isoformat()}.xlsx")
+
+
+@bp.get("/registry/<slug>/export.csv")
+@roles_required(*STAFF)
+def export_csv(slug: str):
+    """The registry list, with the page's filters, as CSV for Excel (audited)."""
+    reg = REGISTRIES.get(slug) or abort(404)
+    data = registry_export.build_csv(current_user, reg, _filters())
+    return send_file(BytesIO(data), as_attachment=True, mimetype="text/csv; charset=utf-8",
+                     download_name=f"{reg.slug}-{today().isoformat()}.csv")
 
 
 @bp.route("/registry/<slug>/new", methods=["GET", "POST"])
