@@ -216,10 +216,73 @@ def lapse_pledges_command(today_raw: str) -> None:
         click.echo(line)
 
 
+def _print_import_report(report, *, label: str) -> None:
+    mode = "导入" if report.committed else "试运行（未写入）"
+    click.echo(f"{label} {mode}：共 {report.rows} 行；新增 {report.created}，"
+               f"更新 {report.updated}，重复跳过 {report.skipped}，"
+               f"有问题 {report.problem_rows} 行")
+    if report.committed and not report.written:
+        click.echo("已选择“全部或全不”：发现问题，未写入任何数据")
+    for p in report.problems:
+        click.echo(f"第 {p.row} 行 · {p.column or '—'} · {p.value or '（空）'} · {p.reason}")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("kind")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--commit", "do_commit", is_flag=True, help="Write the valid rows (else a dry run).")
+@click.option("--all-or-nothing", is_flag=True, help="With --commit: any problem, nothing written.")
+@click.option("--as", "username", default="", help="Import as this user (else the first admin).")
+def import_command(kind: str, path: str, do_commit: bool, all_or_nothing: bool,
+                   username: str) -> None:
+    """Import a registry (KIND: volunteers, mentors, mentees, spring-buds, donors, or their
+    keys) from an .xlsx or .csv FILE. A dry run unless --commit. Exit 0: all imported (or no
+    problem found), 1: some rows had problems, 2: the file could not be read."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from matchmaker.models import User
+    from matchmaker.services import audit, registry_import
+    from matchmaker.services.registries import BY_KEY, REGISTRIES
+    from matchmaker.services.spreadsheets import UnreadableFile, open_table
+
+    reg = REGISTRIES.get(kind) or BY_KEY.get(kind.replace("-", "_"))
+    if reg is None:
+        raise click.UsageError(f"未知的登记类型：{kind}（可用：{'、'.join(REGISTRIES)}）")
+    stmt = select(User).where(User.username == username) if username else \
+        select(User).where(User.role == "admin").order_by(User.id).limit(1)
+    user = db.session.scalar(stmt)
+    if user is None or not user.has_role("admin", "coordinator"):
+        raise click.UsageError("找不到可导入的管理员或协调员账号")
+    try:
+        with open(path, "rb") as fh:
+            with audit.acting_as(audit.Actor(user.id, user.username)):
+                table = open_table(fh, os.path.basename(path),
+                                   max_rows=current_app.config.get("IMPORT_MAX_ROWS"),
+                                   max_bytes=current_app.config.get("MAX_CONTENT_LENGTH"))
+                if do_commit:
+                    report = registry_import.commit(user, reg.key, table, all_or_nothing)
+                else:
+                    report = registry_import.dry_run(user, reg.key, table)
+                db.session.commit()
+    except OSError as e:
+        click.echo(f"错误：无法读取文件 {path}（{e.__class__.__name__}）", err=True)
+        sys.exit(2)
+    except UnreadableFile as e:
+        db.session.rollback()
+        for message in getattr(e, "messages", [e.message]):
+            click.echo(f"错误：{message}", err=True)
+        sys.exit(2)
+    _print_import_report(report, label=reg.label)
+    sys.exit(1 if report.problems else 0)
+
+
 def register_commands(app: Flask) -> None:
     for command in (seed_demo_command, demo_accounts_command, create_user_command,
                     worker_command, send_notifications_command, lapse_pledges_command):
         app.cli.add_command(command)
+    app.cli.add_command(import_command)
 
 
 main.add_command(solve_command)
