@@ -64,7 +64,8 @@ ACTION_LABELS = {
     "login": N_("登录"), "login_failed": N_("登录失败"), "logout": N_("退出"),
     "export": N_("导出"),
     "match_run": N_("运行匹配"), "set_password": N_("设置密码"),
-    "volunteer_rejected": N_("退回志愿者报名"),
+    "volunteer_rejected": N_("退回志愿者报名"), "donor_invited": N_("邀请捐助人"),
+    "import": N_("导入"),
 }
 
 

@@ -17,12 +17,12 @@ from matchmaker.services.money import to_yuan
 from matchmaker.services.privacy import mask_id_tail
 
 MONEY = "#,##0.00"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(value: object) -> object:
     """Text that a spreadsheet could take for a formula is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 

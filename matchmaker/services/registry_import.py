@@ -36,6 +36,7 @@ from matchmaker.models.profiles import VOLUNTEER_TEAMS
 from matchmaker.services import audit
 from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, NotFound
+from matchmaker.services.exports import FORMULA_START
 from matchmaker.services.pinyin import name_keys
 from matchmaker.services.privacy import mask_id_tail, mask_mobile, vault
 from matchmaker.services.registries import BY_KEY
@@ -227,7 +228,12 @@ def _text_of(cell: Cell) -> str:
         return str(int(raw))
     if cell.kind == "number" and isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)
-    return (cell.value or "").strip()
+    text = (cell.value or "").strip()
+    # Our exports put a quote before text a spreadsheet could take for a formula
+    # (exports.safe_text); reading it back, the quote goes again.
+    if text[:1] == "'" and text[1:2] in FORMULA_START:
+        text = text[1:]
+    return text
 
 
 def _shown(column: Column, value: str) -> str:
