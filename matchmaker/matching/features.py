@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .types import MAX_HARDSHIP, MenteeProfile, MentorProfile
+
+if TYPE_CHECKING:  # scikit-learn (with pandas) costs ~120 MB: loaded when first used
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 FEATURE_KEYS: tuple[str, ...] = ("text", "category", "region", "availability", "priority")
 REGION_LEVELS: tuple[str, ...] = ("village", "town", "county", "elsewhere")
@@ -40,6 +43,8 @@ class TextIndex:
 
 def make_vectorizer() -> TfidfVectorizer:
     """The TF-IDF settings used for profile text (character 2–3-grams within words)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, dtype=np.float32
     )

@@ -18,9 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from .features import FEATURE_KEYS
 from .scoring import Weights
@@ -72,6 +69,8 @@ class WeightFit:
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
     """Non-negative weight direction from a logistic regression (may be all zero)."""
+    from sklearn.linear_model import LogisticRegression  # loaded when first used (~120 MB)
+
     model = LogisticRegression(C=c, max_iter=2000)
     model.fit(x, y)
     return np.clip(model.coef_.ravel(), 0.0, None)
@@ -116,6 +115,9 @@ def fit_weights_arrays(
     k = int(min(folds, smaller))
     w_now = current.as_array()
     total = float(w_now.sum()) or 1.0
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
     split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     got: dict[str, list[tuple[float, float]]] = {"fitted": [], "current": []}
     for train, test in split.split(x, y):
