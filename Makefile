@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/allocation.py
 	$(BIN)/python benchmarks/volunteers.py
+	$(BIN)/python benchmarks/imports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
