@@ -64,8 +64,7 @@ def registry_index(slug: str):
     return render_template("registry/index.html", reg=reg, pagination=pagination,
                            filters=filters, regions=assignable_regions(current_user),
                            statuses=STATUS_LABELS,
-                           export_args={k: v for k, v in asdict(filters).items() if v},
-                           can_import="imports.upload" in current_app.view_functions)
+                           export_args={k: v for k, v in asdict(filters).items() if v})
 
 
 @bp.get("/registry/<slug>/template.xlsx")
