@@ -210,6 +210,11 @@ def register_errors(app: Flask) -> None:
     def not_found(e):
         return page(404, "页面不存在", "找不到您要访问的内容，或不在您负责的地区内。")
 
+    @app.errorhandler(413)
+    def too_large(e):
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024
+        return page(413, "文件太大", f"上传的文件超过 {limit:.0f} MB，请分成几个文件后再上传。")
+
     @app.errorhandler(429)
     def too_many(e):
         return page(429, "操作过于频繁", "请求过于频繁，请稍后再试。")

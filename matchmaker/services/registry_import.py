@@ -43,6 +43,7 @@ from matchmaker.services.registries import BY_KEY
 from matchmaker.services.registry_columns import (
     MULTI_SEPARATORS,
     NO,
+    PERSON_COLUMNS,
     YES,
     Column,
     columns_for,
@@ -318,6 +319,15 @@ def _parse(column: Column, cell: Cell, text: str, lookup: dict[str, str]):
 
 # --- the import --------------------------------------------------------------------------
 
+_EXAMPLE = {c.key: c.example for c in PERSON_COLUMNS}
+
+
+def _is_template_example(row: _Row) -> bool:
+    """The template's example row, left in by mistake: its name with its ID or mobile."""
+    return row.person.get("name") == _EXAMPLE["name"] and (
+        row.id_number == _EXAMPLE["id_number"] or row.person.get("mobile") == _EXAMPLE["mobile"])
+
+
 class _Importer:
     def __init__(self, user: User, key: str, table: Table, *, write: bool) -> None:
         require_registry_role(user)
@@ -368,6 +378,11 @@ class _Importer:
             else:
                 row.profile[column.key] = value
         if bad:
+            return None
+        if _is_template_example(row):
+            problems.append(Problem(number, self.header_of.get("name", ""),
+                                    str(row.person.get("name")),
+                                    _("这是导入模板的示例行，请删除后再导入")))
             return None
         if row.id_number is None:
             birth = row.person.get("birth_date")
@@ -482,8 +497,16 @@ class _Importer:
     def _update(self, r: _Row, person: Person, profile) -> str:
         if self.paths is not None and not any(person.region.path.startswith(p)
                                               for p in self.paths):
+            # Telling a coordinator that someone exists elsewhere is a disclosure: each
+            # one is audited, dry runs included.
+            audit.record("import_conflict", target_type="person", target_id=person.id)
             raise DomainError(_("该人员已在其他地区登记，请联系上级妇联处理"),
                               field=self.header_of.get("name"))
+        if r.id_hash is not None and person.id_hash == r.id_hash \
+                and r.person.get("name") not in (None, person.name):
+            # A mistyped but valid ID number must not rename somebody else.
+            raise DomainError(_("身份证号与已登记的姓名不一致，请核对"),
+                              field=self.header_of.get("id_number"))
         person_changes = {}
         for key, value in r.person.items():
             if key in _FROM_ID and (person.has_id_number or r.id_number):
@@ -660,9 +683,21 @@ def load_upload(*, user: User, key: str, token: str) -> Upload:
                   bool(meta.get("all_or_nothing")), path)
 
 
+def claim_upload(upload: Upload) -> Upload:
+    """Take the upload for its commit, once: a second confirm of the same file (a double
+    click, two tabs) finds it gone instead of importing it twice."""
+    claimed = upload.path.with_name(upload.token + ".claimed")
+    try:
+        os.rename(upload.path, claimed)
+    except FileNotFoundError:
+        raise NotFound(_("导入文件已过期或不存在，请重新上传")) from None
+    return Upload(upload.token, upload.user_id, upload.registry, upload.filename,
+                  upload.all_or_nothing, claimed)
+
+
 def discard_upload(token: str) -> None:
     if not _TOKEN.fullmatch(token or ""):
         return
     folder = _folder()
-    for path in (folder / token, folder / f"{token}.json"):
+    for path in (folder / token, folder / f"{token}.json", folder / f"{token}.claimed"):
         path.unlink(missing_ok=True)

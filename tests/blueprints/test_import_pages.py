@@ -147,3 +147,56 @@ def test_only_staff_may_import(client, session, as_role, regions):
     as_role("volunteer")
     assert client.get("/registry/volunteers/import").status_code == 403
     assert client.get("/registry/nothing/import").status_code in (403, 404)
+
+
+def test_an_untouched_template_imports_nothing(client, session, as_role, regions):
+    """The template's example row, left in, is refused — it is not a real person."""
+    from matchmaker.models import Person
+    from matchmaker.services import registry_templates
+    from matchmaker.services.registries import BY_KEY
+
+    coordinator = as_role("coordinator")
+    with client.application.app_context():
+        data = registry_templates.build_template(coordinator, BY_KEY["volunteer"])
+        session.commit()  # a savepoint: the request below must see the same rows
+    before = session.query(Person).count()
+    resp = client.post("/registry/volunteers/import", data={
+        "csrf_token": csrf_token(client), "file": (io.BytesIO(data), "模板.xlsx")},
+        content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "这是导入模板的示例行，请删除后再导入" in html
+    assert session.query(Person).count() == before
+
+
+def test_an_upload_over_the_size_limit_gets_a_chinese_page(app, client, session, as_role):
+    as_role("coordinator")
+    token = csrf_token(client)
+    old = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        resp = client.post("/registry/volunteers/import", data={
+            "csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "big.xlsx")},
+            content_type="multipart/form-data")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = old
+    assert resp.status_code == 413 and "文件太大" in resp.get_data(as_text=True)
+
+
+def test_an_upload_is_claimed_once(app, session, make_user):
+    """Two confirms at once (a double click, two tabs): only one may take the file."""
+    import pytest
+
+    from matchmaker.services import registry_import
+    from matchmaker.services.errors import NotFound
+
+    with app.app_context():
+        user = make_user("coordinator")
+        kept = registry_import.save_upload(user=user, key="volunteer", data=b"x",
+                                           filename="a.csv", all_or_nothing=False)
+        claimed = registry_import.claim_upload(kept)
+        assert claimed.path.exists() and not kept.path.exists()
+        with pytest.raises(NotFound):
+            registry_import.claim_upload(kept)
+        registry_import.discard_upload(kept.token)
+        assert not claimed.path.exists()
+        session.commit()

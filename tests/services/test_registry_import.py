@@ -316,6 +316,24 @@ def test_a_person_registered_elsewhere_is_an_error_that_does_not_say_where(app_c
     (p,) = report.problems
     assert "该人员已在其他地区登记" in p.reason and "盐官" not in p.reason + p.value
     assert report.created == report.updated == 0 and people_count() == before
+    # Telling her that someone exists elsewhere is a disclosure: audited, dry run or not.
+    from matchmaker.models import AuditEvent
+
+    registry_import.dry_run(coordinator, "volunteer",
+                            FakeTable(VOL_HEADERS, [vol_row(1, region="许村镇 许巷村")]))
+    assert app_ctx.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "import_conflict")) == 2
+
+
+def test_a_valid_id_under_another_name_does_not_rename_her(admin, make_person):
+    """A mistyped but valid ID number must not turn 沈丽华 into someone else."""
+    her = make_person("沈丽华", region="330481107201", id_number=id_of(1))
+    report = registry_import.commit(admin, "volunteer", FakeTable(
+        VOL_HEADERS, [vol_row(1, name="王小梅")]))
+    (p,) = report.problems
+    assert "身份证号与已登记的姓名不一致" in p.reason
+    db.session.refresh(her)
+    assert her.name == "沈丽华" and report.updated == 0
 
 
 def test_all_or_nothing_writes_nothing_when_a_row_is_bad(admin):

@@ -45,6 +45,7 @@ def _report_page(reg, report, *, confirm: ConfirmForm | None = None, filename: s
 def upload(slug: str):
     """Upload a file and see what importing it would do (a dry run: nothing is written)."""
     reg = _registry(slug)
+    registry_import.purge_uploads()  # files left after a dry run go after a day
     form = UploadForm()
     if form.validate_on_submit():
         data = form.file.data.read()
@@ -81,6 +82,7 @@ def confirm(slug: str):
     kept = for_user(lambda user, token: registry_import.load_upload(user=user, key=reg.key,
                                                                     token=token),
                     form.token.data)
+    kept = for_user(lambda user: registry_import.claim_upload(kept))
     try:
         report = registry_import.commit(current_user, reg.key, _table(kept),
                                        kept.all_or_nothing)
