@@ -222,3 +222,16 @@ def as_role(client, make_user):
         return user
 
     return do
+
+
+def seeded_demo_app(tmp_path_factory, label: str) -> Iterator[Flask]:
+    """Body of a module-scoped fixture: an app on its own SQLite file with the demo county
+    seeded (``seed-demo``), for tests that read the whole demo as a user would."""
+    tmp = tmp_path_factory.mktemp(label)
+    app = make_test_app(str(tmp), f"sqlite:///{tmp}/{label}.db")
+    reset_database(app)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        db.engine.dispose()

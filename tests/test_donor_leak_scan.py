@@ -16,7 +16,7 @@ from sqlalchemy import select
 from matchmaker.extensions import db
 from matchmaker.models import Person, Region, Sponsorship, SpringBudProfile, User
 from matchmaker.services.privacy import vault
-from tests.conftest import make_test_app, reset_database
+from tests.conftest import seeded_demo_app
 
 ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -27,14 +27,7 @@ NOT_FOLLOWED = ("/logout", "/language")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("leak")
-    app = make_test_app(str(tmp), f"sqlite:///{tmp}/leak.db")
-    reset_database(app)
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from seeded_demo_app(tmp_path_factory, "leak")
 
 
 def secrets_of_minors(app) -> dict[str, str]:

@@ -14,23 +14,17 @@ from matchmaker.models import PROFILE_MODELS, Person, User
 from matchmaker.services import registry_export, registry_import
 from matchmaker.services.registries import BY_KEY, Filters
 from matchmaker.services.spreadsheets import open_table
-from tests.conftest import make_test_app, reset_database
+from tests.conftest import seeded_demo_app
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("round_trip")
-    app = make_test_app(str(tmp), f"sqlite:///{tmp}/round.db")
-    reset_database(app)
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        person = db.session.scalar(select(Person).order_by(Person.id))
-        person.note = "+1 需要回访（电话）"
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    for app in seeded_demo_app(tmp_path_factory, "round_trip"):
+        with app.app_context():
+            person = db.session.scalar(select(Person).order_by(Person.id))
+            person.note = "+1 需要回访（电话）"
+            db.session.commit()
+        yield app
 
 
 def snapshot(key: str) -> list[tuple]:
