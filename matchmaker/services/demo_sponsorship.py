@@ -23,10 +23,12 @@ from matchmaker.models import (
 from matchmaker.services import (
     clock,
     consent,
+    donations,
     letters,
     pledges,
     progress_notes,
     sponsorships,
+    term_payments,
 )
 
 NOTES = (
@@ -90,7 +92,7 @@ def seed(result) -> None:
         return sp
 
     def give(donor, p, amount):
-        pledges.record_donation(user=admin, donor=donor, amount=Decimal(amount),
+        donations.record_donation(user=admin, donor=donor, amount=Decimal(amount),
                                 received_on=year_start + timedelta(days=60), pledge=p)
         result.add("donations")
 
@@ -115,7 +117,7 @@ def seed(result) -> None:
     db.session.flush()
 
     term = f"{today.year}-autumn" if today.month >= 8 else f"{today.year}-spring"
-    paid = pledges.pay_term(user=admin, term=term, paid_on=today)
+    paid = term_payments.pay_term(user=admin, term=term, paid_on=today)
     result.add("term payments", paid.paid)
 
     for girl, body in zip((first, second, girls[3]), NOTES, strict=True):

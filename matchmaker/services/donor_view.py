@@ -36,9 +36,9 @@ from matchmaker.models.sponsorship import (
     SponsorshipPayment,
 )
 from matchmaker.services import clock, names, sponsorships
+from matchmaker.services.donations import Receipt, receipt_data
 from matchmaker.services.errors import NotFound
-from matchmaker.services.pledges import Receipt, receipt_data, term_label
-from matchmaker.services.terms import term_end
+from matchmaker.services.terms import term_end, term_label
 
 LIVE = ("held", "active")
 

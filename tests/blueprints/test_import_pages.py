@@ -186,17 +186,17 @@ def test_an_upload_is_claimed_once(app, session, make_user):
     """Two confirms at once (a double click, two tabs): only one may take the file."""
     import pytest
 
-    from matchmaker.services import registry_import
+    from matchmaker.services import import_uploads
     from matchmaker.services.errors import NotFound
 
     with app.app_context():
         user = make_user("coordinator")
-        kept = registry_import.save_upload(user=user, key="volunteer", data=b"x",
+        kept = import_uploads.save_upload(user=user, key="volunteer", data=b"x",
                                            filename="a.csv", all_or_nothing=False)
-        claimed = registry_import.claim_upload(kept)
+        claimed = import_uploads.claim_upload(kept)
         assert claimed.path.exists() and not kept.path.exists()
         with pytest.raises(NotFound):
-            registry_import.claim_upload(kept)
-        registry_import.discard_upload(kept.token)
+            import_uploads.claim_upload(kept)
+        import_uploads.discard_upload(kept.token)
         assert not claimed.path.exists()
         session.commit()

@@ -100,13 +100,13 @@ def test_donation_receipt_and_lists(client, session, as_role, make_donor, make_p
 
 def test_another_towns_coordinator_gets_404(client, session, as_role, make_user, make_donor,
                                             make_pledge, make_girl):
-    from matchmaker.services import pledges
+    from matchmaker.services import donations
 
     admin = make_user("admin")
     donor = make_donor()
     pledge = make_pledge(donor, girls=[make_girl()])
     with client.application.app_context():  # popped before any request (see conftest)
-        donation = pledges.record_donation(user=admin, donor=donor, amount="100",
+        donation = donations.record_donation(user=admin, donor=donor, amount="100",
                                            received_on=date(2026, 3, 1), pledge=pledge)
         ids = (pledge.id, donation.id, donor.id)
         session.commit()
@@ -137,13 +137,13 @@ def test_other_roles_are_refused(client, as_role, role):
 
 def test_term_preview_then_pay_once(client, session, as_role, make_donor, make_pledge,
                                     make_girl, make_user):
-    from matchmaker.services import pledges
+    from matchmaker.services import donations
 
     donor = make_donor()
     girl = make_girl("李小花")
     pledge = make_pledge(donor, amount_fen=100000, girls=[girl])
     with client.application.app_context():  # popped before any request (see conftest)
-        pledges.record_donation(user=make_user("admin"), donor=donor, amount="5000",
+        donations.record_donation(user=make_user("admin"), donor=donor, amount="5000",
                                 received_on=date(2026, 3, 1), pledge=pledge)
         girl_id = girl.id
         session.commit()

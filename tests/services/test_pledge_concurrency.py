@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Donation, DonorProfile, Fund, Person, Region, User
-from matchmaker.services import pledges
+from matchmaker.services import donations
 from tests import races
 from tests.races import run_at_once
 
@@ -56,7 +56,7 @@ class Donate:
 
     def act(self, prepared) -> None:
         user, donor, town = prepared
-        pledges.record_donation(user=user, donor=donor, amount="100", received_on=self.on,
+        donations.record_donation(user=user, donor=donor, amount="100", received_on=self.on,
                                 region=town)
 
 
@@ -80,7 +80,7 @@ def test_ten_donations_at_once_take_ten_consecutive_receipts(race_app):
     town_id, admin_id, donors = build_town(race_app)
     with race_app.app_context():  # the funds exist: only the receipt numbers race
         town = db.session.get(Region, town_id)
-        pledges.pool_fund(town, 2024), pledges.reserve_fund(town, 2024)
+        donations.pool_fund(town, 2024), donations.reserve_fund(town, 2024)
         db.session.commit()
     work = Donate(town_id, admin_id, date(2024, 5, 1))
     for r in range(ROUNDS):

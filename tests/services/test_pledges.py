@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from matchmaker.models import Award, Disbursement, Donation, Fund, Region
 from matchmaker.models.sponsorship import Sponsorship, SponsorshipPayment
-from matchmaker.services import ledger, pledges
+from matchmaker.services import donations, ledger, pledges, term_payments
 from matchmaker.services.errors import DomainError, NotFound
 
 
@@ -19,7 +19,7 @@ def _region(session, code):
 
 
 def _donate(session, user, donor, amount, *, pledge=None, on=date(2026, 3, 1), region=None):
-    return pledges.record_donation(user=user, donor=donor, amount=amount, received_on=on,
+    return donations.record_donation(user=user, donor=donor, amount=amount, received_on=on,
                                    pledge=pledge, region=region)
 
 
@@ -29,8 +29,8 @@ def test_reserve_share_in_fen_and_budgets_raised(app_ctx, make_user, make_donor,
     pledge = make_pledge(donor)
     d = _donate(app_ctx, admin, donor, "1,000.00", pledge=pledge)
     assert (d.amount_fen, d.reserve_fen) == (100000, 10000)
-    pool = pledges.pool_fund(pledge.region, 2026)
-    reserve = pledges.reserve_fund(pledge.region, 2026)
+    pool = donations.pool_fund(pledge.region, 2026)
+    reserve = donations.reserve_fund(pledge.region, 2026)
     assert (d.fund_id, d.reserve_fund_id) == (pool.id, reserve.id)
     assert (pool.budget_fen, reserve.budget_fen) == (90000, 10000)
     assert pool.kind == reserve.kind == "stipend"
@@ -66,9 +66,9 @@ def test_receipt_numbers_are_sequential_per_year_and_unique(app_ctx, make_user, 
                    on=date(2025, 12, 30)).receipt_no == "CL2025-000001"
 
     # Two recordings at once both read 000003 as the last: the loser takes the next.
-    real = pledges._next_receipt_no
+    real = donations._next_receipt_no
     calls = iter(["CL2026-000003"])
-    monkeypatch.setattr(pledges, "_next_receipt_no",
+    monkeypatch.setattr(donations, "_next_receipt_no",
                         lambda year: next(calls, None) or real(year))
     d = _donate(app_ctx, admin, donor, "100", pledge=pledge)
     assert d.receipt_no == "CL2026-000004"
@@ -103,7 +103,7 @@ def test_receipt_data_has_no_child_and_capital_amount(app_ctx, make_user, make_d
     donor = make_donor("王爱心", display_name="王女士")
     girl = make_girl("李小花")
     d = _donate(app_ctx, admin, donor, "1234.50", pledge=make_pledge(donor, girls=[girl]))
-    r = pledges.receipt_data(d)
+    r = donations.receipt_data(d)
     assert r.receipt_no == "CL2026-000001" and r.donor_name == "王女士"
     assert r.amount == Decimal("1234.50") and r.amount_words == "壹仟贰佰叁拾肆元伍角整"
     assert r.issuer == "海宁市盐官镇妇女联合会"
@@ -116,7 +116,7 @@ def test_receipt_data_has_no_child_and_capital_amount(app_ctx, make_user, make_d
     ("12345678.9", "壹仟贰佰叁拾肆万伍仟陆佰柒拾捌元玖角整"), ("100000001", "壹亿零壹元整"),
 ])
 def test_capital_numerals(amount, words):
-    assert pledges.capital_yuan(Decimal(amount)) == words
+    assert donations.capital_yuan(Decimal(amount)) == words
 
 
 @pytest.fixture
@@ -134,10 +134,10 @@ def funded(app_ctx, make_user, make_donor, make_pledge, make_girl):
 
 def test_pay_term_pays_each_active_sponsorship_once(app_ctx, funded):
     admin, a, b, p_term, p_year = funded
-    result = pledges.pay_term(user=admin, term="2026-spring", paid_on=date(2026, 3, 2))
+    result = term_payments.pay_term(user=admin, term="2026-spring", paid_on=date(2026, 3, 2))
     assert (result.paid_pledge, result.paid_reserve, result.problems) == (2, 0, [])
     assert result.amount_fen == 100000 + 75000
-    pool = pledges.pool_fund(p_term.region, 2026)
+    pool = donations.pool_fund(p_term.region, 2026)
     award_a = app_ctx.scalar(select(Award).where(Award.person_id == a.person_id))
     award_b = app_ctx.scalar(select(Award).where(Award.person_id == b.person_id))
     # The award is the year's total; a year pledge pays half a term (odd fen in autumn).
@@ -146,7 +146,7 @@ def test_pay_term_pays_each_active_sponsorship_once(app_ctx, funded):
     assert award_a.fund_id == pool.id
     assert pool.paid_fen == 175000 and pool.reserved_fen == 100000 + 75001
 
-    again = pledges.pay_term(user=admin, term="2026-spring")
+    again = term_payments.pay_term(user=admin, term="2026-spring")
     assert (again.paid, again.already) == (0, 2)
     assert app_ctx.scalar(select(func.count(Disbursement.id))) == 2
     payments = list(app_ctx.scalars(select(SponsorshipPayment)))
@@ -154,7 +154,7 @@ def test_pay_term_pays_each_active_sponsorship_once(app_ctx, funded):
         (a.id, "pledge", "2026-spring"), (b.id, "pledge", "2026-spring")}
     assert all(p.sponsorship_id is not None for p in payments)
 
-    autumn = pledges.pay_term(user=admin, term="2026-autumn")
+    autumn = term_payments.pay_term(user=admin, term="2026-autumn")
     assert autumn.paid_pledge == 2 and autumn.amount_fen == 100000 + 75001
     app_ctx.expire_all()
     assert award_b.paid_fen == award_b.amount_fen == 150001
@@ -165,10 +165,10 @@ def test_pay_term_validates_term_and_scope(app_ctx, funded, make_user):
     admin = funded[0]
     for bad in ("2026-summer", "26-spring", "2026 spring", ""):
         with pytest.raises(DomainError) as e:
-            pledges.pay_term(user=admin, term=bad)
+            term_payments.pay_term(user=admin, term=bad)
         assert e.value.field == "term"
     xu = make_user("coordinator", region_codes=("330481101",))
-    assert pledges.pay_term(user=xu, term="2026-spring").paid == 0
+    assert term_payments.pay_term(user=xu, term="2026-spring").paid == 0
     assert app_ctx.scalar(select(func.count(Disbursement.id))) == 0
 
 
@@ -178,7 +178,7 @@ def test_pool_shortfall_is_reported_and_the_rest_paid(app_ctx, make_user, make_d
     a, b = make_girl("李小花"), make_girl("张小草")
     pledge = make_pledge(donor, amount_fen=100000, students=2, girls=[a, b])
     _donate(app_ctx, admin, donor, "1200", pledge=pledge)  # pool 1,080: one term only
-    result = pledges.pay_term(user=admin, term="2026-spring")
+    result = term_payments.pay_term(user=admin, term="2026-spring")
     assert result.paid_pledge == 1 and len(result.problems) == 1
     assert "资金余额不足" in result.problems[0]
 
@@ -205,19 +205,19 @@ def test_flagged_girl_is_paid_from_the_reserve(app_ctx, funded, make_girl):
     admin, a, b, p_term, p_year = funded
     p_term.ends_on = date(2026, 6, 30)
     pledges.lapse_due(today=date(2026, 7, 1))
-    assert [w.student.id for w in pledges.flagged_girls(admin, today=date(2026, 7, 11))] \
+    assert [w.student.id for w in term_payments.flagged_girls(admin, today=date(2026, 7, 11))] \
         == [a.id]
-    assert pledges.flagged_girls(admin, today=date(2026, 7, 11))[0].days == 10
+    assert term_payments.flagged_girls(admin, today=date(2026, 7, 11))[0].days == 10
 
     plan = {(p.student.id, p.source, p.amount_fen)
-            for p in pledges.plan_term(user=admin, term="2026-autumn")}
+            for p in term_payments.plan_term(user=admin, term="2026-autumn")}
     assert plan == {(a.id, "reserve", 100000), (b.id, "pledge", 75001)}
     # The reserve holds 1,000 yuan: exactly her term.
-    result = pledges.pay_term(user=admin, term="2026-autumn")
+    result = term_payments.pay_term(user=admin, term="2026-autumn")
     assert (result.paid_pledge, result.paid_reserve, result.problems) == (1, 1, [])
     pay = app_ctx.scalar(select(SponsorshipPayment).where(SponsorshipPayment.student_id == a.id))
     assert (pay.source, pay.sponsorship_id) == ("reserve", None)
-    reserve = pledges.reserve_fund(p_term.region, 2026)
+    reserve = donations.reserve_fund(p_term.region, 2026)
     assert pay.disbursement.fund_id == reserve.id and reserve.paid_fen == 100000
     assert ledger.balance_fen(reserve) == 0
 
@@ -229,7 +229,7 @@ def test_reserve_shortfall_is_reported(app_ctx, make_user, make_donor, make_pled
     pledge = make_pledge(donor, amount_fen=100000, ends_on=date(2026, 6, 30), girls=[girl])
     _donate(app_ctx, admin, donor, "2000", pledge=pledge)  # reserve 200 yuan
     pledges.lapse_due(today=date(2026, 7, 1))
-    result = pledges.pay_term(user=admin, term="2026-autumn")
+    result = term_payments.pay_term(user=admin, term="2026-autumn")
     assert result.paid == 0 and len(result.problems) == 1
     assert "李小花" in result.problems[0] and "续助储备金余额不足" in result.problems[0]
     assert app_ctx.scalar(select(func.count(SponsorshipPayment.id))) == 0
@@ -295,9 +295,9 @@ def test_reserve_amount_comes_from_her_last_active_pledge_not_a_declined_hold(
         app_ctx.add(Sponsorship(pledge_id=other.id, student_id=girl.id, status="ended",
                                 ended_on=on, end_reason=reason))
     app_ctx.flush()
-    [item] = pledges.plan_term(user=admin, term="2026-autumn")
+    [item] = term_payments.plan_term(user=admin, term="2026-autumn")
     assert (item.source, item.amount_fen, item.pledge.id) == ("reserve", 100000, mine.id)
-    assert pledges.flagged_girls(admin)[0].last_pledge.id == mine.id
+    assert term_payments.flagged_girls(admin)[0].last_pledge.id == mine.id
 
 
 def test_pay_term_lapses_what_ran_out_and_pays_only_pledges_covering_the_term(
@@ -317,16 +317,16 @@ def test_pay_term_lapses_what_ran_out_and_pays_only_pledges_covering_the_term(
     _on(monkeypatch, date(2026, 9, 1))
 
     plan = {p.student.id: (p.source, p.pledge.id) for p in
-            pledges.plan_term(user=admin, term="2026-autumn")}
+            term_payments.plan_term(user=admin, term="2026-autumn")}
     assert p_out.status == "lapsed" and ran_out.sponsor_lapsed_on == date(2026, 9, 1)
     assert plan == {ran_out.id: ("reserve", p_out.id), ends_soon.id: ("pledge", p_soon.id),
                     covers.id: ("pledge", p_covers.id)}
     spring = {p.student.id: p.pledge.id for p in
-              pledges.plan_term(user=admin, term="2027-spring")}
+              term_payments.plan_term(user=admin, term="2027-spring")}
     # p_covers and p_soon end before 2027-02-01; p_future starts within the spring term.
     assert spring == {ran_out.id: p_out.id, future.id: p_future.id}
 
-    result = pledges.pay_term(user=admin, term="2026-autumn")
+    result = term_payments.pay_term(user=admin, term="2026-autumn")
     assert (result.paid_pledge, result.paid_reserve, result.problems) == (2, 1, [])
     sources = dict(app_ctx.execute(select(SponsorshipPayment.student_id,
                                           SponsorshipPayment.source)).all())
@@ -342,9 +342,9 @@ def test_pay_term_skips_inactive_girls_on_a_pledge(app_ctx, make_user, make_dono
     left.status = "inactive"
     gone.person.status = "inactive"
     app_ctx.flush()
-    assert [p.student.id for p in pledges.plan_term(user=admin, term="2026-spring")] \
+    assert [p.student.id for p in term_payments.plan_term(user=admin, term="2026-spring")] \
         == [active.id]
-    result = pledges.pay_term(user=admin, term="2026-spring")
+    result = term_payments.pay_term(user=admin, term="2026-spring")
     assert (result.paid_pledge, result.problems) == (1, [])
     assert app_ctx.scalar(select(func.count(Award.id))) == 1
 

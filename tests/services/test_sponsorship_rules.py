@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 
 from matchmaker.models import ConsentRecord, Disbursement, Notification
 from matchmaker.models.sponsorship import Sponsorship, SponsorshipPayment
-from matchmaker.services import clock, consent, notifications, pledges, sponsorships
+from matchmaker.services import (
+    clock,
+    consent,
+    donations,
+    notifications,
+    pledges,
+    sponsorships,
+    term_payments,
+)
 from matchmaker.services.errors import DomainError
 from matchmaker.services.money import parse_yuan
 from matchmaker.services.names import pseudonym
@@ -32,9 +40,9 @@ def test_a_term_is_paid_once_however_it_is_spelt(app_ctx, make_user, make_donor,
                                                  make_girl):
     admin, donor, girl = make_user("admin"), make_donor(), make_girl()
     pledge = make_pledge(donor, girls=[girl])
-    pledges.record_donation(user=admin, donor=donor, amount="10000", pledge=pledge,
+    donations.record_donation(user=admin, donor=donor, amount="10000", pledge=pledge,
                             received_on=date(2026, 3, 1))
-    results = [pledges.pay_term(user=admin, term=t)
+    results = [term_payments.pay_term(user=admin, term=t)
                for t in ("2026-spring", "2026-SPRING", " 2026-spring", "2026-Spring ")]
     assert [r.paid for r in results] == [1, 0, 0, 0]
     assert [r.already for r in results] == [0, 1, 1, 1]
@@ -43,7 +51,7 @@ def test_a_term_is_paid_once_however_it_is_spelt(app_ctx, make_user, make_donor,
     assert list(app_ctx.scalars(select(SponsorshipPayment.term))) == ["2026-spring"]
     assert app_ctx.scalar(select(Disbursement.idempotency_key)) == \
         f"sponsor:{girl.id}:2026-spring"
-    [item] = pledges.plan_term(user=admin, term=" 2026-SPRING")
+    [item] = term_payments.plan_term(user=admin, term=" 2026-SPRING")
     assert item.paid
 
 
@@ -207,10 +215,10 @@ def test_pledge_and_donation_dates_within_2000_and_five_years(app_ctx, make_user
 
     pledge = make_pledge(donor)
     with pytest.raises(DomainError, match="2000") as e:
-        pledges.record_donation(user=coord, donor=donor, amount="100", pledge=pledge,
+        donations.record_donation(user=coord, donor=donor, amount="100", pledge=pledge,
                                 received_on=date(1999, 12, 31))
     assert e.value.field == "received_on"
-    assert pledges.record_donation(user=coord, donor=donor, amount="100", pledge=pledge,
+    assert donations.record_donation(user=coord, donor=donor, amount="100", pledge=pledge,
                                    received_on=date(2000, 1, 1)).receipt_no == "CL2000-000001"
 
 

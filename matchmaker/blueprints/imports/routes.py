@@ -14,7 +14,7 @@ from flask_login import current_user
 from matchmaker.blueprints.helpers import for_user, roles_required
 from matchmaker.blueprints.imports import bp
 from matchmaker.blueprints.imports.forms import ConfirmForm, UploadForm
-from matchmaker.services import registry_import
+from matchmaker.services import import_uploads, registry_import
 from matchmaker.services.registries import REGISTRIES
 from matchmaker.services.registry_columns import columns_for
 from matchmaker.services.spreadsheets import UnreadableFile, open_table
@@ -27,7 +27,7 @@ def _registry(slug: str):
     return REGISTRIES.get(slug) or abort(404)
 
 
-def _table(upload: registry_import.Upload):
+def _table(upload: import_uploads.Upload):
     with open(upload.path, "rb") as fh:
         return open_table(fh, upload.filename,
                           max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
@@ -45,24 +45,24 @@ def _report_page(reg, report, *, confirm: ConfirmForm | None = None, filename: s
 def upload(slug: str):
     """Upload a file and see what importing it would do (a dry run: nothing is written)."""
     reg = _registry(slug)
-    registry_import.purge_uploads()  # files left after a dry run go after a day
+    import_uploads.purge_uploads()  # files left after a dry run go after a day
     form = UploadForm()
     if form.validate_on_submit():
         data = form.file.data.read()
         filename = form.file.data.filename or ""
-        kept = registry_import.save_upload(user=current_user, key=reg.key, data=data,
+        kept = import_uploads.save_upload(user=current_user, key=reg.key, data=data,
                                            filename=filename,
                                            all_or_nothing=form.all_or_nothing.data)
         try:
             report = registry_import.dry_run(current_user, reg.key, _table(kept))
         except UnreadableFile as e:
-            registry_import.discard_upload(kept.token)
+            import_uploads.discard_upload(kept.token)
             form.file.errors = list(getattr(e, "messages", [e.message]))
         else:
             worth_it = (report.created or report.updated) and not (
                 kept.all_or_nothing and report.problems)
             if not worth_it:  # nothing a commit would write: do not keep the file
-                registry_import.discard_upload(kept.token)
+                import_uploads.discard_upload(kept.token)
             confirm = ConfirmForm(formdata=None, token=kept.token) if worth_it else None
             return _report_page(reg, report, confirm=confirm, filename=filename,
                                 all_or_nothing=kept.all_or_nothing)
@@ -79,18 +79,18 @@ def confirm(slug: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    kept = for_user(lambda user, token: registry_import.load_upload(user=user, key=reg.key,
+    kept = for_user(lambda user, token: import_uploads.load_upload(user=user, key=reg.key,
                                                                     token=token),
                     form.token.data)
-    kept = for_user(lambda user: registry_import.claim_upload(kept))
+    kept = for_user(lambda user: import_uploads.claim_upload(kept))
     try:
         report = registry_import.commit(current_user, reg.key, _table(kept),
                                        kept.all_or_nothing)
     except UnreadableFile as e:
-        registry_import.discard_upload(kept.token)
+        import_uploads.discard_upload(kept.token)
         flash(e.message, "error")
         return redirect(url_for(".upload", slug=reg.slug))
-    registry_import.discard_upload(kept.token)
+    import_uploads.discard_upload(kept.token)
     if report.written:
         flash(_("已导入：新增 %(created)s，更新 %(updated)s，重复跳过 %(skipped)s",
                 created=report.created, updated=report.updated, skipped=report.skipped),

@@ -13,7 +13,7 @@ from matchmaker.blueprints.sponsorship import bp
 from matchmaker.blueprints.sponsorship.forms import DonationForm, PledgeForm, TermForm
 from matchmaker.extensions import db
 from matchmaker.models.sponsorship import PLEDGE_STATUSES
-from matchmaker.services import clock, pledges, terms
+from matchmaker.services import clock, donations, pledges, term_payments, terms
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.money import to_yuan
 from matchmaker.services.scope import assignable_regions, region_by_code
@@ -150,14 +150,14 @@ def pledge_detail(pledge_id: int):
     return render_template("sponsorship/pledge.html", pledge=pledge,
                            linked=pledges.live_count(pledge),
                            sponsorships=pledges.sponsorships_of(pledge, current_user),
-                           donations=pledges.donations_of(current_user, pledge=pledge))
+                           donations=donations.donations_of(current_user, pledge=pledge))
 
 
 @bp.get("/sponsorship/donations/")
 @roles_required(*STAFF)
 def donation_index():
     return render_template("sponsorship/donations.html",
-                           donations=pledges.donations_of(current_user))
+                           donations=donations.donations_of(current_user))
 
 
 @bp.route("/sponsorship/donations/new", methods=["GET", "POST"])
@@ -187,7 +187,7 @@ def donation_new():
                         raise NotFound(_("找不到这项捐助承诺"), field="pledge") from None
                 region = region_by_code(current_user, form.region.data) \
                     if form.region.data else None
-                donation = pledges.record_donation(
+                donation = donations.record_donation(
                     user=current_user, donor=donor, amount=form.amount.data or "",
                     received_on=parse_date(form.received_on.data, field="received_on"),
                     pledge=pledge, region=region)
@@ -203,9 +203,9 @@ def donation_new():
 @bp.get("/sponsorship/donations/<int:donation_id>/receipt")
 @roles_required(*STAFF)
 def receipt(donation_id: int):
-    donation = for_user(pledges.get_donation, donation_id)
+    donation = for_user(donations.get_donation, donation_id)
     return render_template("sponsorship/receipt.html", donation=donation,
-                           receipt=pledges.receipt_data(donation))
+                           receipt=donations.receipt_data(donation))
 
 
 def _term_region():
@@ -225,19 +225,19 @@ def term_pay():
         if form.validate():
             term = f"{form.year.data}-{form.half.data}"
             try:
-                plan = pledges.plan_term(user=current_user, term=term, region=_term_region())
+                plan = term_payments.plan_term(user=current_user, term=term, region=_term_region())
             except DomainError as e:
                 show_error(form, e)
     elif request.method == "POST":
         term = request.form.get("term", "")
         try:
             with db.session.begin_nested():
-                result = pledges.pay_term(user=current_user, term=term, region=_term_region())
+                result = term_payments.pay_term(user=current_user, term=term, region=_term_region())
         except DomainError as e:
             flash(e.message, "error")
             return redirect(url_for(".term_pay"))
         term = result.term  # as normalised by the service
-        plan = pledges.plan_term(user=current_user, term=term, region=_term_region())
+        plan = term_payments.plan_term(user=current_user, term=term, region=_term_region())
     if result is not None:
         form.year.data, form.half.data = terms.split_term(term)
     if not form.year.data:
@@ -253,4 +253,4 @@ def term_pay():
 def waiting():
     pledges.lapse_due(today=clock.today())
     return render_template("sponsorship/waiting.html",
-                           rows=pledges.flagged_girls(current_user))
+                           rows=term_payments.flagged_girls(current_user))
