@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import Select, event, insert, inspect, select
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from matchmaker.extensions import db
@@ -67,14 +67,6 @@ ACTION_LABELS = {
     "volunteer_rejected": N_("退回志愿者报名"), "donor_invited": N_("邀请捐助人"),
     "import": N_("导入"), "import_conflict": N_("导入时发现其他地区的人员"),
 }
-
-
-def events_query(*, action: str = "") -> Select:
-    """The audit log, newest first, optionally of one action."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    return stmt
 
 
 def _changed_fields(obj: Audited) -> list[str]:
