@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.blueprints.notes import bp as notes_bp
     from matchmaker.blueprints.portal import bp as portal_bp
     from matchmaker.blueprints.registry import bp as registry_bp
+    from matchmaker.blueprints.reports import bp as reports_bp
     from matchmaker.blueprints.service import bp as service_bp
     from matchmaker.blueprints.signup import bp as signup_bp
     from matchmaker.blueprints.sponsorship import bp as sponsorship_bp
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
