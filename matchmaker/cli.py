@@ -278,9 +278,37 @@ def import_command(kind: str, path: str, do_commit: bool, all_or_nothing: bool,
     sys.exit(1 if report.problems else 0)
 
 
+@click.command("purge")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="List what is past retention; change nothing.")
+@click.option("--today", "today_raw", default="", metavar="YYYY-MM-DD",
+              help="Treat this day as today (default: today in the federation's time zone).")
+def purge_command(dry_run: bool, today_raw: str) -> None:
+    """List what is past its retention period (RETENTION_YEARS), then — unless --dry-run —
+    erase those people (anonymised where financial records must be kept) and delete old
+    notifications, used or expired links, old audit events and stale import files."""
+    from datetime import date
+
+    from matchmaker.services import audit, clock, personal_data
+
+    try:
+        today = date.fromisoformat(today_raw) if today_raw else clock.today()
+    except ValueError:
+        raise click.UsageError("日期格式应为 YYYY-MM-DD") from None
+    with audit.acting_as(audit.Actor(None, "cli")):
+        report = personal_data.purge(today, dry_run=dry_run)
+        db.session.commit()
+    labels = {"delete": "删除", "anonymise": "匿名化"}
+    for line in report.lines:
+        click.echo(f"  {line.key} · {labels.get(line.action, line.action)} · {line.why}")
+    mode = "试运行（未改动）" if dry_run else "已处理"
+    click.echo(f"{mode}：共 {len(report.lines)} 项超过保存期限")
+
+
 def register_commands(app: Flask) -> None:
     for command in (seed_demo_command, demo_accounts_command, create_user_command,
-                    worker_command, send_notifications_command, lapse_pledges_command):
+                    worker_command, send_notifications_command, lapse_pledges_command,
+                    purge_command):
         app.cli.add_command(command)
     app.cli.add_command(import_command)
 

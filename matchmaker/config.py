@@ -50,6 +50,24 @@ DEFAULTS: dict[str, object] = {
     # of the fund's region, e.g. 海宁市妇女联合会).
     "SPRING_BUD_RESERVE_SHARE": "0.10",
     "SPRING_BUD_RECEIPT_ISSUER": "",
+    # Retention (``matchmaker purge``). People whose every registration is inactive or
+    # archived are erased after the longest period of the registries they were in, counted
+    # from the last change to their records; anyone with awards, disbursements or donations
+    # is anonymised instead, and those financial rows are never purged (accounting records
+    # are kept 30 years under 会计档案管理办法). Notifications and the audit log are deleted
+    # after their periods ("erase" entries are kept for good: they prove an erasure was
+    # done). Import uploads are files kept between a dry run and its commit.
+    "RETENTION_YEARS": {
+        "volunteer_inactive": 3,
+        "mentor_inactive": 5,
+        "mentee_inactive": 5,
+        "spring_bud_inactive": 5,
+        "donor_inactive": 5,
+        "person_inactive": 5,
+        "notification": 1,
+        "audit": 10,
+        "import_files_hours": 24,
+    },
 }
 
 

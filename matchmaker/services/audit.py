@@ -66,6 +66,7 @@ ACTION_LABELS = {
     "match_run": N_("运行匹配"), "set_password": N_("设置密码"),
     "volunteer_rejected": N_("退回志愿者报名"), "donor_invited": N_("邀请捐助人"),
     "import": N_("导入"), "import_conflict": N_("导入时发现其他地区的人员"),
+    "erase": N_("删除或匿名化个人信息"), "purge": N_("按保存期限清理"),
 }
 
 

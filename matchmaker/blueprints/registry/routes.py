@@ -8,16 +8,20 @@ from io import BytesIO
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 
-from matchmaker.blueprints.fields import choices, show_error
+from matchmaker.blueprints.fields import SafeText, choices, show_error
 from matchmaker.blueprints.helpers import for_user, int_arg, roles_required
 from matchmaker.blueprints.registry import bp
 from matchmaker.blueprints.registry.forms import PROFILE_FORMS, PersonForm
 from matchmaker.extensions import db
 from matchmaker.models import Person
+from matchmaker.models.base import N_
 from matchmaker.models.person import STATUS_LABELS
-from matchmaker.services import people, registry_export, registry_templates
+from matchmaker.services import people, personal_data, registry_export, registry_templates
 from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.registries import BY_KEY, REGISTRIES, Filters, people_query, registry_query
@@ -256,3 +260,49 @@ def profile_status(person_id: int, kind: str):
     else:
         flash(_("状态已更新"), "success")
     return redirect(url_for(".person_detail", person_id=person.id))
+
+
+# ------------------------------------------------------------ personal-information rights
+
+
+class EraseForm(FlaskForm):
+    reason = TextAreaField(_l("删除依据"), validators=[SafeText(N_("删除依据"), 200,
+                                                               required=True)])
+
+
+@bp.post("/people/<int:person_id>/export-personal")
+@roles_required(*STAFF)
+def person_export(person_id: int):
+    """Subject access: everything held about her, as a workbook (audited)."""
+    person = for_user(get_person, person_id)
+    data = personal_data.export_person(current_user, person)
+    return send_file(BytesIO(data), as_attachment=True, mimetype=XLSX,
+                     download_name=f"person-{person.id}-personal-data.xlsx")
+
+
+@bp.route("/people/<int:person_id>/erase", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def person_erase(person_id: int):
+    """Erase on request: a preview of what is deleted or anonymised and why, then a POST
+    with the reason."""
+    person = for_user(get_person, person_id)
+    try:
+        plan = personal_data.plan_erase(current_user, person)
+    except DomainError as e:
+        flash(e.message, "error")
+        return redirect(url_for(".person_detail", person_id=person.id))
+    form = EraseForm()
+    if request.method == "POST" and form.validate():
+        try:
+            with db.session.begin_nested():
+                done = personal_data.erase_person(current_user, person, form.reason.data)
+        except DomainError as e:
+            show_error(form, e)
+        else:
+            if done.anonymise:
+                flash(_("已匿名化：财务记录保留，个人信息已清除"), "success")
+                return redirect(url_for(".person_detail", person_id=person_id))
+            flash(_("已删除此人员的全部信息"), "success")
+            return redirect(url_for(".people_index"))
+    return render_template("registry/erase.html", person=person, plan=plan, form=form), \
+        422 if request.method == "POST" else 200

@@ -1,0 +1,611 @@
+"""A person's rights over her data (PIPL): a copy of everything held about her (subject
+access), erasure on request, and retention periods with ``purge``.
+
+Erasure keeps what accounting law requires: when she has financial records (awards,
+disbursements, donations) her person row stays as an anonymous stub ("已删除人员#<id>") so
+that the ledger still adds up; otherwise the person and all her rows are deleted. In both
+cases her name, ID number and mobile are scrubbed from every text and JSON column of every
+table (messages to other people, notes, the audit log), and one pseudonymous "erase" audit
+entry is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from io import BytesIO
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import JSON, String, Text, cast, delete, or_, select, update
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    Activity,
+    ActivitySignup,
+    Application,
+    AuditEvent,
+    Award,
+    ConsentRecord,
+    Disbursement,
+    Donation,
+    DonorLetter,
+    FollowUp,
+    MentorProfile,
+    Notification,
+    OneTimeToken,
+    Pairing,
+    Person,
+    Pledge,
+    ProgressNote,
+    Proposal,
+    ServiceAssignment,
+    ServiceHours,
+    Sponsorship,
+    SponsorshipPayment,
+    UnmatchedMentee,
+    User,
+)
+from matchmaker.services import audit
+from matchmaker.services.errors import DomainError
+from matchmaker.services.exports import safe_text
+from matchmaker.services.people import profiles_of
+from matchmaker.services.privacy import vault
+from matchmaker.services.scope import get_person
+
+ANON_PREFIX = "已删除人员#"
+# Columns never scanned when scrubbing another person's name: a name in these columns is
+# another human being who happens to share it (her own rows are rewritten explicitly), or
+# the column cannot hold free text (hashes, usernames).
+SCRUB_SKIP = {
+    ("person", "name"), ("person", "name_pinyin"), ("person", "name_initials"),
+    ("person", "id_hash"), ("person", "id_tail"),
+    ("user_account", "username"), ("user_account", "password_hash"),
+    ("user_account", "display_name"),
+    ("one_time_token", "token_hash"),
+    ("alembic_version", "version_num"),
+}
+# Free-text personal fields of each profile, cleared when the person row is kept.
+PROFILE_PERSONAL = {
+    "volunteer": {"skills": ""},
+    "mentor": {"organisation": "", "experience": "", "specialty": ""},
+    "mentee": {"needs": "", "school": "", "major": ""},
+    "spring_bud": {"school": "", "guardian_name": "", "guardian_mobile": None,
+                   "hardship_note": "", "alias": ""},
+    "donor": {"organisation": "", "display_name": ""},
+}
+# Columns left out of the subject-access copy: secrets and internal keys, not her data.
+EXPORT_SKIP = {"id_cipher", "id_hash", "password_hash", "token_hash", "secret"}
+
+
+def anon_label(person_id: int) -> str:
+    return f"{ANON_PREFIX}{person_id}"
+
+
+def is_erased(person: Person) -> bool:
+    return person.name.startswith(ANON_PREFIX)
+
+
+# ---------------------------------------------------------------- what is held about her
+
+
+@dataclass
+class Holdings:
+    person: Person
+    profiles: dict[str, object]
+    mentor_id: int | None
+    spring_bud_id: int | None
+    donor_id: int | None
+    volunteer_id: int | None
+    awards: list[Award]
+    disbursements: list[Disbursement]
+    donations: list[Donation]
+    sponsorship_payments: list[SponsorshipPayment]
+
+    @property
+    def financial(self) -> bool:
+        return bool(self.awards or self.disbursements or self.donations
+                    or self.sponsorship_payments)
+
+
+def _rows(stmt) -> list:
+    return list(db.session.scalars(stmt))
+
+
+def _holdings(person: Person) -> Holdings:
+    profiles = profiles_of(person)
+
+    def pid(kind):
+        return profiles[kind].id if kind in profiles else None
+
+    awards = _rows(select(Award).where(Award.person_id == person.id).order_by(Award.id))
+    award_ids = [a.id for a in awards]
+    disb = _rows(select(Disbursement).where(Disbursement.award_id.in_(award_ids))
+                 .order_by(Disbursement.id)) if award_ids else []
+    donor_id, sb_id = pid("donor"), pid("spring_bud")
+    donations = _rows(select(Donation).where(Donation.donor_id == donor_id)
+                      .order_by(Donation.id)) if donor_id else []
+    payments = _rows(select(SponsorshipPayment).where(SponsorshipPayment.student_id == sb_id)
+                     .order_by(SponsorshipPayment.id)) if sb_id else []
+    return Holdings(person, profiles, pid("mentor"), sb_id, donor_id, pid("volunteer"),
+                    awards, disb, donations, payments)
+
+
+def _pairings(h: Holdings) -> list[Pairing]:
+    cond = Pairing.mentee_person_id == h.person.id
+    if h.mentor_id:
+        cond = or_(cond, Pairing.mentor_id == h.mentor_id)
+    return _rows(select(Pairing).where(cond).order_by(Pairing.id))
+
+
+def _proposals(h: Holdings) -> list[Proposal]:
+    cond = Proposal.mentee_person_id == h.person.id
+    if h.mentor_id:
+        cond = or_(cond, Proposal.mentor_id == h.mentor_id)
+    if h.spring_bud_id:
+        cond = or_(cond, Proposal.spring_bud_id == h.spring_bud_id)
+    if "mentee" in h.profiles:
+        cond = or_(cond, Proposal.mentee_id == h.profiles["mentee"].id)
+    return _rows(select(Proposal).where(cond).order_by(Proposal.id))
+
+
+def _sections(h: Holdings) -> list[tuple[str, list]]:
+    """Every category of rows about her, in the order they are exported."""
+    p = h.person
+    pairings = _pairings(h)
+    pairing_ids = [x.id for x in pairings]
+    out: list[tuple[str, list]] = []
+    for kind, prof in h.profiles.items():
+        out.append((f"profile_{kind}", [prof]))
+    out.append(("consent_record", _rows(select(ConsentRecord).where(
+        ConsentRecord.person_id == p.id).order_by(ConsentRecord.id))))
+    out.append(("pairing", pairings))
+    out.append(("follow_up", _rows(select(FollowUp).where(FollowUp.pairing_id.in_(pairing_ids))
+                                   .order_by(FollowUp.id))) if pairing_ids else ("follow_up", []))
+    out.append(("proposal", _proposals(h)))
+    out.append(("unmatched_mentee", _rows(select(UnmatchedMentee).where(
+        UnmatchedMentee.person_id == p.id))))
+    out.append(("application", _rows(select(Application).where(Application.person_id == p.id)
+                                     .order_by(Application.id))))
+    out.append(("award", h.awards))
+    out.append(("disbursement", h.disbursements))
+    if h.volunteer_id:
+        for model in (ActivitySignup, ServiceHours, ServiceAssignment):
+            out.append((model.__tablename__, _rows(select(model).where(
+                model.volunteer_id == h.volunteer_id).order_by(model.id))))
+    if h.spring_bud_id:
+        for model in (Sponsorship, ProgressNote, DonorLetter):
+            out.append((f"{model.__tablename__}_as_student", _rows(select(model).where(
+                model.student_id == h.spring_bud_id).order_by(model.id))))
+        out.append(("sponsorship_payment", h.sponsorship_payments))
+    if h.donor_id:
+        pledges = _rows(select(Pledge).where(Pledge.donor_id == h.donor_id).order_by(Pledge.id))
+        out.append(("pledge", pledges))
+        out.append(("donation", h.donations))
+        out.append(("sponsorship_as_donor", _rows(select(Sponsorship).where(
+            Sponsorship.pledge_id.in_([x.id for x in pledges]))) if pledges else []))
+        out.append(("donor_letter_as_donor", _rows(select(DonorLetter).where(
+            DonorLetter.donor_id == h.donor_id))))
+    out.append(("notification", _rows(select(Notification).where(
+        Notification.person_id == p.id).order_by(Notification.id))))
+    out.append(("user_account", _rows(select(User).where(User.person_id == p.id))))
+    return out
+
+
+def _record_keys(h: Holdings, sections: list[tuple[str, list]]) -> list[tuple[str, int]]:
+    keys = [("person", h.person.id)]
+    for _name, rows in sections:
+        for row in rows:
+            keys.append((row.__tablename__, row.id))
+    return keys
+
+
+# ------------------------------------------------------------------------ subject access
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bytes | memoryview):
+        return None
+    return safe_text(value)
+
+
+def _sheet(wb: Workbook, title: str, rows: list) -> None:
+    ws = wb.create_sheet(title[:31])
+    if not rows:
+        ws.append([_("（无记录）")])
+        return
+    cols = [c.key for c in rows[0].__table__.columns if c.key not in EXPORT_SKIP]
+    ws.append(cols)
+    for row in rows:
+        ws.append([_cell(getattr(row, c)) for c in cols])
+
+
+def export_person(user: User, person: Person) -> bytes:
+    """Everything held about her, as an .xlsx workbook (one sheet per category): her own
+    data for her, so the ID number is decrypted. Audited as a subject-access export."""
+    get_person(user, person.id)  # scope: NotFound outside the user's regions
+    h = _holdings(person)
+    sections = _sections(h)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "person"
+    ws.append([_("项目"), _("内容")])
+    id_number = vault().decrypt(person.id_cipher) if person.id_cipher else ""
+    for col in person.__table__.columns:
+        if col.key in EXPORT_SKIP:
+            continue
+        ws.append([col.key, _cell(getattr(person, col.key))])
+    ws.append(["id_number", id_number])
+    ws.append(["region", person.region.full_name])
+    ws.append(["exported_at", _cell(datetime.now(UTC))])
+    for name, rows in sections:
+        _sheet(wb, name, rows)
+    keys = _record_keys(h, sections)
+    events = []
+    by_type: dict[str, list[int]] = {}
+    for t, i in keys:
+        by_type.setdefault(t, []).append(i)
+    for t, ids in by_type.items():
+        events += _rows(select(AuditEvent).where(AuditEvent.target_type == t,
+                                                 AuditEvent.target_id.in_(ids)))
+    au = wb.create_sheet("audit_event")
+    au.append(["at", "action", "target_type", "target_id"])
+    for ev in sorted(events, key=lambda e: (e.at, e.id)):
+        au.append([_cell(ev.at), ev.action, ev.target_type, ev.target_id])
+    audit.record("export", target_type="person", target_id=person.id, subject_access=True)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------- erasure
+
+
+@dataclass
+class PlanLine:
+    what: str
+    count: int
+    action: str  # "delete" | "anonymise" | "keep" | "scrub"
+    why: str
+
+
+@dataclass
+class ErasePlan:
+    person_id: int
+    label: str
+    anonymise: bool
+    reasons: list[str] = field(default_factory=list)
+    lines: list[PlanLine] = field(default_factory=list)
+    scrubbed: dict[str, int] = field(default_factory=dict)  # table.column → rows changed
+    done: bool = False
+
+
+def _needles(person: Person) -> list[str]:
+    out = [person.name] if person.name and not is_erased(person) else []
+    if person.mobile:
+        out.append(person.mobile)
+    if person.id_cipher:
+        number = vault().decrypt(person.id_cipher)
+        out += [number] + ([number.lower()] if number.lower() != number else [])
+    return [n for n in out if n]
+
+
+def plan_erase(user: User, person: Person) -> ErasePlan:
+    """What erasing her would delete, anonymise or keep, and why (nothing is written)."""
+    get_person(user, person.id)
+    if is_erased(person):
+        raise DomainError(_("此人员的信息已删除或匿名化"))
+    h = _holdings(person)
+    plan = ErasePlan(person.id, anon_label(person.id), anonymise=h.financial)
+    if h.financial:
+        plan.reasons.append(_("有资助、发放或捐款记录，财务档案须按会计档案规定保留："
+                              "姓名、身份证号、手机号等改为匿名，金额与日期保留"))
+    else:
+        plan.reasons.append(_("没有财务记录：人员及其全部记录将被删除"))
+    fin = {"award", "disbursement", "donation", "sponsorship_payment"}
+    for name, rows in _sections(h):
+        if not rows:
+            continue
+        if name in fin:
+            plan.lines.append(PlanLine(name, len(rows), "keep",
+                                       _("财务记录须保留（不含个人信息）")))
+        elif name.startswith("profile_") and h.financial:
+            plan.lines.append(PlanLine(name, len(rows), "anonymise",
+                                       _("保留登记类别以对应财务记录，清除其中的个人信息")))
+        elif name == "user_account":
+            plan.lines.append(PlanLine(name, len(rows), "anonymise",
+                                       _("账号停用并改名，不能再登录")))
+        elif name == "application" and h.financial:
+            plan.lines.append(PlanLine(name, len(rows), "keep",
+                                       _("资助申请是发放的依据，随财务档案保留（备注清除）")))
+        else:
+            plan.lines.append(PlanLine(name, len(rows), "delete", _("删除")))
+    plan.lines.append(PlanLine("person", 1, "anonymise" if h.financial else "delete",
+                               plan.reasons[0]))
+    plan.lines.append(PlanLine(_("所有表中的文字"), 0, "scrub",
+                               _("其他记录（如给对方的通知、备注、审计日志）中出现的姓名、"
+                                 "身份证号、手机号改为“%(label)s”", label=plan.label)))
+    return plan
+
+
+def _replace_deep(value: object, needles: list[str], label: str) -> object:
+    if isinstance(value, str):
+        for n in needles:
+            value = value.replace(n, label)
+        return value
+    if isinstance(value, list):
+        return [_replace_deep(v, needles, label) for v in value]
+    if isinstance(value, dict):
+        return {_replace_deep(k, needles, label): _replace_deep(v, needles, label)
+                for k, v in value.items()}
+    return value
+
+
+def text_columns():
+    """(table, column, is_json) for every String/Text/JSON column of every table."""
+    for table in db.metadata.sorted_tables:
+        for col in table.columns:
+            if isinstance(col.type, JSON):
+                yield table, col, True
+            elif isinstance(col.type, String | Text):
+                yield table, col, False
+
+
+def _like_patterns(needles: list[str], is_json: bool) -> list[str]:
+    pats = set(needles)
+    if is_json:  # a JSON serialiser may escape non-ASCII characters
+        pats |= {json.dumps(n)[1:-1] for n in needles}
+    return sorted(pats)
+
+
+def scrub(needles: list[str], label: str, *, skip=SCRUB_SKIP) -> dict[str, int]:
+    """Replace every occurrence of the needles in every text and JSON column by the label."""
+    changed: dict[str, int] = {}
+    if not needles:
+        return changed
+    db.session.flush()
+    for table, col, is_json in text_columns():
+        if (table.name, col.name) in skip:
+            continue
+        pk = list(table.primary_key.columns)
+        target = cast(col, Text) if is_json else col
+        pats = _like_patterns(needles, is_json)
+        cond = or_(*(target.like(f"%{p}%", escape="\\") for p in
+                     (x.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                      for x in pats)))
+        rows = db.session.execute(select(*pk, col).where(cond)).all()
+        for row in rows:
+            value = row[-1]
+            new = _replace_deep(value, needles, label)
+            if not is_json and isinstance(value, str) and value in needles and col.nullable:
+                new = None  # a column holding only the number (a mobile): emptied
+            elif isinstance(new, str) and getattr(col.type, "length", None):
+                new = new[: col.type.length]
+            db.session.execute(update(table).where(*(c == row[i] for i, c in enumerate(pk)))
+                               .values({col.name: new}))
+            changed[f"{table.name}.{col.name}"] = changed.get(f"{table.name}.{col.name}", 0) + 1
+    return changed
+
+
+def _anonymise(h: Holdings, label: str) -> None:
+    p = h.person
+    p.name, p.name_pinyin, p.name_initials = label, "", ""
+    p.mobile = p.id_cipher = p.id_hash = p.id_tail = None
+    # The birth year is kept (age statistics of past years' reports), not the day.
+    p.birth_date = date(p.birth_date.year, 1, 1) if p.birth_date else None
+    p.note, p.household, p.status = "", "", "inactive"
+    for kind, prof in h.profiles.items():
+        for attr, value in PROFILE_PERSONAL.get(kind, {}).items():
+            setattr(prof, attr, value)
+        if kind == "volunteer":
+            prof.status = "archived"
+        elif prof.status != "inactive":
+            prof.status = "inactive"
+    for app in _rows(select(Application).where(Application.person_id == p.id)):
+        app.note = ""
+    # Everything that is not part of the financial record goes.
+    for name, rows in _sections(h):
+        if name in {"consent_record", "notification", "unmatched_mentee", "activity_signup",
+                    "service_assignment", "progress_note_as_student",
+                    "donor_letter_as_student", "donor_letter_as_donor"}:
+            for row in rows:
+                db.session.delete(row)
+    for row in _rows(select(ServiceHours).where(ServiceHours.volunteer_id == h.volunteer_id)) \
+            if h.volunteer_id else []:
+        row.description = ""
+    for pairing in _pairings(h):
+        pairing.end_reason = ""
+
+
+def _delete_all(h: Holdings) -> None:
+    p = h.person
+    # Rows whose foreign keys do not cascade, deepest first; counters kept right.
+    pairings = _pairings(h)
+    for pairing in pairings:
+        if pairing.status == "active":
+            db.session.execute(update(MentorProfile).where(MentorProfile.id == pairing.mentor_id)
+                               .values(active_pairings=MentorProfile.active_pairings - 1))
+        db.session.delete(pairing)  # its follow-ups cascade
+    db.session.flush()
+    for prop in _proposals(h):
+        db.session.execute(update(Pairing).where(Pairing.proposal_id == prop.id)
+                           .values(proposal_id=None))
+        db.session.delete(prop)
+    db.session.execute(delete(UnmatchedMentee).where(UnmatchedMentee.person_id == p.id))
+    for app in _rows(select(Application).where(Application.person_id == p.id)):
+        db.session.execute(update(Application).where(Application.carried_from_id == app.id)
+                           .values(carried_from_id=None))
+        db.session.delete(app)
+    if h.volunteer_id:
+        for signup in _rows(select(ActivitySignup).where(
+                ActivitySignup.volunteer_id == h.volunteer_id,
+                ActivitySignup.status == "confirmed")):
+            db.session.execute(update(Activity).where(Activity.id == signup.activity_id,
+                                                      Activity.filled > 0)
+                               .values(filled=Activity.filled - 1))
+    for name, rows in _sections(h):
+        if name in {"consent_record", "notification"} or name.startswith("profile_"):
+            for row in rows:
+                db.session.delete(row)
+    db.session.flush()
+    db.session.delete(p)  # the rest cascades in the database
+    db.session.flush()
+
+
+def erase_person(user: User, person: Person, reason: str, *, dry_run: bool = False) -> ErasePlan:
+    """Erase her on request (see the module doc). ``dry_run`` returns the plan only."""
+    reason = (reason or "").strip()
+    plan = plan_erase(user, person)
+    if dry_run:
+        return plan
+    if not reason:
+        raise DomainError(_("请填写删除的依据（例如本人申请的日期）"), field="reason")
+    return _erase(person, reason[:200], plan)
+
+
+def _erase(person: Person, reason: str, plan: ErasePlan) -> ErasePlan:
+    h = _holdings(person)
+    needles = _needles(person)
+    label = plan.label
+    pid = person.id
+    for account in _rows(select(User).where(User.person_id == pid)):
+        account.active = False
+        account.display_name = label
+        account.username = f"erased-{account.id}"
+        db.session.execute(delete(OneTimeToken).where(OneTimeToken.user_id == account.id))
+    if plan.anonymise:
+        _anonymise(h, label)
+        db.session.flush()
+    else:
+        _delete_all(h)
+    plan.scrubbed = scrub(needles, label)
+    db.session.expire_all()  # the scrub wrote past the ORM
+    audit.record("erase", target_type="person", target_id=pid,
+                 reason=_replace_deep(reason, needles, label),
+                 anonymised=plan.anonymise)
+    db.session.flush()
+    plan.done = True
+    return plan
+
+
+# ----------------------------------------------------------------------- retention, purge
+
+
+@dataclass
+class PurgeLine:
+    category: str
+    key: str
+    action: str
+    why: str
+
+
+@dataclass
+class PurgeReport:
+    today: date
+    dry_run: bool
+    lines: list[PurgeLine] = field(default_factory=list)
+
+    def count(self, category: str) -> int:
+        return sum(1 for line in self.lines if line.category == category)
+
+
+def _years_ago(today: date, years: int) -> datetime:
+    try:
+        day = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        day = today.replace(year=today.year - years, day=28)
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _retention() -> dict[str, int]:
+    return dict(current_app.config["RETENTION_YEARS"])
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)  # SQLite forgets the zone
+
+
+def _people_past_retention(today: date, years: dict[str, int]) -> list[tuple[Person, str]]:
+    """People with no active or pending profile, untouched for longer than the longest
+    retention period of the registries they were in."""
+    out = []
+    people = _rows(select(Person).where(~Person.name.startswith(ANON_PREFIX))
+                   .order_by(Person.id))
+    for person in people:
+        profiles = profiles_of(person)
+        if not profiles and person.status != "inactive":
+            continue
+        if any(p.status in ("active", "pending") for p in profiles.values()):
+            continue
+        kinds = list(profiles) or ["person"]
+        keep = max(years.get(f"{k}_inactive", years["person_inactive"]) for k in kinds)
+        last = max(_aware(t) for t in
+                   [person.updated_at] + [p.updated_at for p in profiles.values()])
+        if last < _years_ago(today, keep):
+            out.append((person, "、".join(kinds)))
+    return out
+
+
+def _old_uploads(hours: int, now: datetime) -> list[Path]:
+    folder = Path(current_app.instance_path) / "imports"
+    if not folder.is_dir():
+        return []
+    limit = now.timestamp() - hours * 3600
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < limit)
+
+
+def purge(today: date, dry_run: bool = True, *, now: datetime | None = None) -> PurgeReport:
+    """List what is past its retention period and, unless ``dry_run``, erase or delete it."""
+    years = _retention()
+    report = PurgeReport(today, dry_run)
+    now = now or datetime.now(UTC)
+    lines = report.lines
+    system = User(id=None, role="admin", username="purge")  # scope: everywhere, not saved
+    for person, kinds in _people_past_retention(today, years):
+        financial = _holdings(person).financial
+        lines.append(PurgeLine("person", f"person:{person.id}",
+                               "anonymise" if financial else "delete",
+                               _("不再登记（%(kinds)s）且超过保存期限", kinds=kinds)))
+        if not dry_run:
+            plan = plan_erase(system, person)
+            _erase(person, "retention", plan)
+    db.session.expire_all()
+    cutoff = _years_ago(today, years["notification"])
+    notes = _rows(select(Notification.id).where(Notification.created_at < cutoff))
+    lines += [PurgeLine("notification", f"notification:{i}", "delete",
+                        _("超过 %(n)s 年的通知", n=years["notification"])) for i in notes]
+    tokens = _rows(select(OneTimeToken.id).where(
+        or_(OneTimeToken.expires_at < now, OneTimeToken.used_at.is_not(None))))
+    lines += [PurgeLine("token", f"one_time_token:{i}", "delete", _("已过期或已使用的一次性链接"))
+              for i in tokens]
+    cutoff_audit = _years_ago(today, years["audit"])
+    events = _rows(select(AuditEvent.id).where(AuditEvent.at < cutoff_audit,
+                                               AuditEvent.action != "erase"))
+    lines += [PurgeLine("audit", f"audit_event:{i}", "delete",
+                        _("超过 %(n)s 年的审计记录（删除记录除外）", n=years["audit"]))
+              for i in events]
+    uploads = _old_uploads(years["import_files_hours"], now)
+    lines += [PurgeLine("upload", f"imports/{p.name[:6]}…", "delete",
+                        _("超过 %(n)s 小时的导入文件", n=years["import_files_hours"]))
+              for p in uploads]
+    if not dry_run:
+        if notes:
+            db.session.execute(delete(Notification).where(Notification.id.in_(notes)))
+        if tokens:
+            db.session.execute(delete(OneTimeToken).where(OneTimeToken.id.in_(tokens)))
+        if events:
+            db.session.execute(delete(AuditEvent).where(AuditEvent.id.in_(events)))
+        for path in uploads:
+            path.unlink(missing_ok=True)
+        audit.record("purge", target_type="", people=report.count("person"),
+                     notifications=len(notes), tokens=len(tokens), audit_events=len(events),
+                     uploads=len(uploads))
+        db.session.flush()
+    return report
