@@ -27,6 +27,7 @@ from matchmaker.models import (
     ConsentRecord,
     Donation,
     DonorLetter,
+    FollowUp,
     Pairing,
     Person,
     Pledge,
@@ -155,6 +156,8 @@ def _owned_rows(person_id: int) -> list[tuple[str, Select]]:
                                                  Pairing.mentor_id.in_(mentor)))),
         ("proposal", select(Proposal.id).where(or_(Proposal.mentee_person_id == person_id,
                                                    Proposal.mentor_id.in_(mentor)))),
+        ("follow_up", select(FollowUp.id).join(Pairing, FollowUp.pairing_id == Pairing.id)
+         .where(or_(Pairing.mentee_person_id == person_id, Pairing.mentor_id.in_(mentor)))),
     ]
     return owned
 

@@ -1,12 +1,15 @@
 """A person's rights over her data (PIPL): a copy of everything held about her (subject
 access), erasure on request, and retention periods with ``purge``.
 
-Erasure keeps what accounting law requires: when she has financial records (awards,
-disbursements, donations) her person row stays as an anonymous stub ("已删除人员#<id>") so
-that the ledger still adds up; otherwise the person and all her rows are deleted. In both
-cases her name, ID number and mobile are scrubbed from every text and JSON column of every
-table (messages to other people, notes, the audit log), and one pseudonymous "erase" audit
-entry is written.
+Erasure first ends her live relationships as the services would (pairings, sponsorships,
+service assignments), then keeps what accounting law and other people's records require:
+when she has financial records (awards, disbursements, donations) or shares records with
+others (pairings, pledges and sponsorships, service assignments, letters) her person row
+stays as an anonymous stub ("已删除人员#<id>") so that the ledger and their records stay
+whole; otherwise the person and all her rows are deleted. In both cases her ID number and
+mobile are scrubbed from every text and JSON column of every table (messages to other
+people, notes, the audit log), her name from every one but the reference tables (a fund
+may be named like her), and one pseudonymous "erase" audit entry is written.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from sqlalchemy import JSON, String, Text, cast, delete, or_, select, update
+from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -44,12 +47,14 @@ from matchmaker.models import (
     Proposal,
     ServiceAssignment,
     ServiceHours,
+    ServiceRequest,
     Sponsorship,
     SponsorshipPayment,
     UnmatchedMentee,
     User,
 )
-from matchmaker.services import audit
+from matchmaker.services import audit, pairings, pledges, service_requests, sponsorships
+from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError
 from matchmaker.services.exports import safe_text
 from matchmaker.services.people import profiles_of
@@ -68,6 +73,17 @@ SCRUB_SKIP = {
     ("one_time_token", "token_hash"),
     ("alembic_version", "version_num"),
 }
+# Reference tables: their names (of funds, programmes, places) are not about a person, so her
+# name is not replaced there (a fund "2026 金花助学金" keeps its name when 金花 is erased).
+NAME_SKIP_TABLES = {"region", "fund", "programme", "activity"}
+# The end reason written on the relationships her erasure ends.
+ERASE_END_REASON = "本人申请删除个人信息"
+# Categories deleted when her person row is kept as a stub (the rest stays, scrubbed).
+ANON_DELETE = {"consent_record", "notification", "unmatched_mentee", "activity_signup",
+               "progress_note_as_student", "donor_letter_as_student", "donor_letter_as_donor"}
+# Categories she shares with other people: any of them keeps her person row as a stub.
+SHARED = {"pairing", "sponsorship_as_student", "pledge", "sponsorship_as_donor",
+          "service_assignment", "donor_letter_as_student", "donor_letter_as_donor"}
 # Free-text personal fields of each profile, cleared when the person row is kept.
 PROFILE_PERSONAL = {
     "volunteer": {"skills": ""},
@@ -189,10 +205,89 @@ def _sections(h: Holdings) -> list[tuple[str, list]]:
             Sponsorship.pledge_id.in_([x.id for x in pledges]))) if pledges else []))
         out.append(("donor_letter_as_donor", _rows(select(DonorLetter).where(
             DonorLetter.donor_id == h.donor_id))))
+    out.append(("service_request_as_beneficiary", _rows(select(ServiceRequest).where(
+        ServiceRequest.person_id == p.id).order_by(ServiceRequest.id))))
     out.append(("notification", _rows(select(Notification).where(
         Notification.person_id == p.id).order_by(Notification.id))))
+    out.append(("notification_about_her", _rows(select(Notification).where(
+        Notification.about_person_id == p.id, Notification.person_id != p.id)
+        .order_by(Notification.id))))
     out.append(("user_account", _rows(select(User).where(User.person_id == p.id))))
     return out
+
+
+def _shared(sections: list[tuple[str, list]]) -> bool:
+    """Whether she shares rows with other people (a progress note of a girl with a donor
+    comes with a sponsorship row, which is never deleted)."""
+    return any(rows for name, rows in sections if name in SHARED)
+
+
+@dataclass
+class _Live:
+    """Her live relationships, which erasure ends first."""
+    pairings: list[Pairing]
+    as_student: list[Sponsorship]
+    pledges: list[Pledge]  # all her pledges: their live sponsorships end
+    as_donor: list[Sponsorship]
+    active_pledges: list[Pledge]
+    assignments: list[ServiceAssignment]
+
+    @property
+    def lines(self) -> list[tuple[str, int, str]]:
+        out = [
+            ("pairing", len(self.pairings),
+             _("进行中的结对结束（原因：%(reason)s），导师的名额释放", reason=ERASE_END_REASON)),
+            ("sponsorship_as_student", len(self.as_student),
+             _("进行中或待确认的春蕾结对结束（原因：%(reason)s）", reason=ERASE_END_REASON)),
+            ("sponsorship_as_donor", len(self.as_donor),
+             _("她资助的结对结束，受助学生标记为资助中断、重新等待捐助人")),
+            ("pledge", len(self.active_pledges), _("她的捐助承诺结束")),
+            ("service_assignment", len(self.assignments),
+             _("她的服务派单结束，服务需求重新开放，等待其他志愿者")),
+        ]
+        return [line for line in out if line[1]]
+
+
+def _live(h: Holdings) -> _Live:
+    pairs = [x for x in _pairings(h) if x.status == "active"]
+    as_student = _rows(select(Sponsorship).where(
+        Sponsorship.student_id == h.spring_bud_id, Sponsorship.status.in_(sponsorships.LIVE))
+        .order_by(Sponsorship.id)) if h.spring_bud_id else []
+    her_pledges = _rows(select(Pledge).where(Pledge.donor_id == h.donor_id)
+                        .order_by(Pledge.id)) if h.donor_id else []
+    as_donor = _rows(select(Sponsorship).where(
+        Sponsorship.pledge_id.in_([x.id for x in her_pledges]),
+        Sponsorship.status.in_(sponsorships.LIVE)).order_by(Sponsorship.id)) \
+        if her_pledges else []
+    assignments = _rows(select(ServiceAssignment).where(
+        ServiceAssignment.volunteer_id == h.volunteer_id, ServiceAssignment.status == "active")
+        .order_by(ServiceAssignment.id)) if h.volunteer_id else []
+    return _Live(pairs, as_student, her_pledges, as_donor,
+                 [x for x in her_pledges if x.status == "active"], assignments)
+
+
+def _end_relationships(user: User, h: Holdings) -> None:
+    """End her live relationships the way the services do, so that the other side is
+    free again: a mentor gets her place back, a girl waits for a sponsor again (flagged),
+    a service request opens again for another volunteer."""
+    live = _live(h)
+    for pairing in live.pairings:
+        pairings.close_pairing(user=user, pairing=pairing, status="ended",
+                               reason=ERASE_END_REASON)
+    for sp in live.as_student:
+        sponsorships._finish(sp, ERASE_END_REASON)
+    day = today()
+    for pledge in live.active_pledges:
+        db.session.execute(
+            update(Pledge).where(Pledge.id == pledge.id, Pledge.status == "active")
+            .values(status="ended", ends_on=func.coalesce(Pledge.ends_on, day))
+            .execution_options(synchronize_session=False))
+        db.session.expire(pledge)
+    for pledge in live.pledges:
+        pledges._release(pledge, day, ERASE_END_REASON)
+    if live.assignments:
+        service_requests.end_assignments_of(h.profiles["volunteer"])
+    db.session.flush()
 
 
 def _record_keys(h: Holdings, sections: list[tuple[str, list]]) -> list[tuple[str, int]]:
@@ -303,35 +398,51 @@ def plan_erase(user: User, person: Person) -> ErasePlan:
     if is_erased(person):
         raise DomainError(_("此人员的信息已删除或匿名化"))
     h = _holdings(person)
-    plan = ErasePlan(person.id, anon_label(person.id), anonymise=h.financial)
+    sections = _sections(h)
+    shared = _shared(sections)
+    anonymise = h.financial or shared
+    plan = ErasePlan(person.id, anon_label(person.id), anonymise=anonymise)
     if h.financial:
         plan.reasons.append(_("有资助、发放或捐款记录，财务档案须按会计档案规定保留："
                               "姓名、身份证号、手机号等改为匿名，金额与日期保留"))
-    else:
+    if shared:
+        plan.reasons.append(_("与他人的结对/资助记录须保留：她的姓名、身份证号、手机号等"
+                              "改为匿名，这些记录保留，进行中的先结束"))
+    if not anonymise:
         plan.reasons.append(_("没有财务记录：人员及其全部记录将被删除"))
+    for what, count, why in _live(h).lines:
+        plan.lines.append(PlanLine(what, count, "end", why))
     fin = {"award", "disbursement", "donation", "sponsorship_payment"}
-    for name, rows in _sections(h):
+    others = {"service_request_as_beneficiary", "notification_about_her"}
+    for name, rows in sections:
         if not rows:
             continue
         if name in fin:
             plan.lines.append(PlanLine(name, len(rows), "keep",
                                        _("财务记录须保留（不含个人信息）")))
-        elif name.startswith("profile_") and h.financial:
-            plan.lines.append(PlanLine(name, len(rows), "anonymise",
-                                       _("保留登记类别以对应财务记录，清除其中的个人信息")))
+        elif name in others:
+            plan.lines.append(PlanLine(name, len(rows), "keep",
+                                       _("他人的记录保留，其中她的姓名、手机号等被替换")))
         elif name == "user_account":
             plan.lines.append(PlanLine(name, len(rows), "anonymise",
                                        _("账号停用并改名，不能再登录")))
+        elif not anonymise or name in ANON_DELETE:
+            plan.lines.append(PlanLine(name, len(rows), "delete", _("删除")))
+        elif name.startswith("profile_"):
+            plan.lines.append(PlanLine(name, len(rows), "anonymise",
+                                       _("保留登记类别以对应保留的记录，清除其中的个人信息")))
         elif name == "application" and h.financial:
             plan.lines.append(PlanLine(name, len(rows), "keep",
                                        _("资助申请是发放的依据，随财务档案保留（备注清除）")))
         else:
-            plan.lines.append(PlanLine(name, len(rows), "delete", _("删除")))
-    plan.lines.append(PlanLine("person", 1, "anonymise" if h.financial else "delete",
-                               plan.reasons[0]))
+            plan.lines.append(PlanLine(name, len(rows), "keep",
+                                       _("与他人共有的记录保留，其中她的姓名等被替换")))
+    plan.lines.append(PlanLine("person", 1, "anonymise" if anonymise else "delete",
+                               "；".join(plan.reasons)))
     plan.lines.append(PlanLine(_("所有表中的文字"), 0, "scrub",
                                _("其他记录（如给对方的通知、备注、审计日志）中出现的姓名、"
-                                 "身份证号、手机号改为“%(label)s”", label=plan.label)))
+                                 "身份证号、手机号改为“%(label)s”；地区、资金、项目、活动"
+                                 "的名称不改", label=plan.label)))
     return plan
 
 
@@ -365,14 +476,16 @@ def _like_patterns(needles: list[str], is_json: bool) -> list[str]:
     return sorted(pats)
 
 
-def scrub(needles: list[str], label: str, *, skip=SCRUB_SKIP) -> dict[str, int]:
-    """Replace every occurrence of the needles in every text and JSON column by the label."""
+def scrub(needles: list[str], label: str, *, skip=SCRUB_SKIP,
+          skip_tables=frozenset()) -> dict[str, int]:
+    """Replace every occurrence of the needles in every text and JSON column by the label
+    (but in the columns of ``skip`` and the tables of ``skip_tables``)."""
     changed: dict[str, int] = {}
     if not needles:
         return changed
     db.session.flush()
     for table, col, is_json in text_columns():
-        if (table.name, col.name) in skip:
+        if (table.name, col.name) in skip or table.name in skip_tables:
             continue
         pk = list(table.primary_key.columns)
         target = cast(col, Text) if is_json else col
@@ -411,17 +524,29 @@ def _anonymise(h: Holdings, label: str) -> None:
     for app in _rows(select(Application).where(Application.person_id == p.id)):
         app.note = ""
     # Everything that is not part of the financial record goes.
+    _release_signups(h)
     for name, rows in _sections(h):
-        if name in {"consent_record", "notification", "unmatched_mentee", "activity_signup",
-                    "service_assignment", "progress_note_as_student",
-                    "donor_letter_as_student", "donor_letter_as_donor"}:
+        if name in ANON_DELETE:
             for row in rows:
                 db.session.delete(row)
     for row in _rows(select(ServiceHours).where(ServiceHours.volunteer_id == h.volunteer_id)) \
             if h.volunteer_id else []:
         row.description = ""
     for pairing in _pairings(h):
-        pairing.end_reason = ""
+        if pairing.end_reason != ERASE_END_REASON:
+            pairing.end_reason = ""
+
+
+def _release_signups(h: Holdings) -> None:
+    """Her confirmed sign-ups, about to be deleted, give their places back."""
+    if not h.volunteer_id:
+        return
+    for signup in _rows(select(ActivitySignup).where(
+            ActivitySignup.volunteer_id == h.volunteer_id,
+            ActivitySignup.status == "confirmed")):
+        db.session.execute(update(Activity).where(Activity.id == signup.activity_id,
+                                                  Activity.filled > 0)
+                           .values(filled=Activity.filled - 1))
 
 
 def _delete_all(h: Holdings) -> None:
@@ -443,13 +568,7 @@ def _delete_all(h: Holdings) -> None:
         db.session.execute(update(Application).where(Application.carried_from_id == app.id)
                            .values(carried_from_id=None))
         db.session.delete(app)
-    if h.volunteer_id:
-        for signup in _rows(select(ActivitySignup).where(
-                ActivitySignup.volunteer_id == h.volunteer_id,
-                ActivitySignup.status == "confirmed")):
-            db.session.execute(update(Activity).where(Activity.id == signup.activity_id,
-                                                      Activity.filled > 0)
-                               .values(filled=Activity.filled - 1))
+    _release_signups(h)
     for name, rows in _sections(h):
         if name in {"consent_record", "notification"} or name.startswith("profile_"):
             for row in rows:
@@ -467,14 +586,15 @@ def erase_person(user: User, person: Person, reason: str, *, dry_run: bool = Fal
         return plan
     if not reason:
         raise DomainError(_("请填写删除的依据（例如本人申请的日期）"), field="reason")
-    return _erase(person, reason[:200], plan)
+    return _erase(user, person, reason[:200], plan)
 
 
-def _erase(person: Person, reason: str, plan: ErasePlan) -> ErasePlan:
+def _erase(user: User, person: Person, reason: str, plan: ErasePlan) -> ErasePlan:
     h = _holdings(person)
     needles = _needles(person)
     label = plan.label
     pid = person.id
+    _end_relationships(user, h)
     for account in _rows(select(User).where(User.person_id == pid)):
         account.active = False
         account.display_name = label
@@ -485,7 +605,12 @@ def _erase(person: Person, reason: str, plan: ErasePlan) -> ErasePlan:
         db.session.flush()
     else:
         _delete_all(h)
-    plan.scrubbed = scrub(needles, label)
+    # Her mobile and ID number are unambiguous: replaced everywhere. Her name only outside
+    # the reference tables (a fund or a place may be named like her).
+    names = [n for n in needles if n == person.name]
+    plan.scrubbed = scrub([n for n in needles if n not in names], label)
+    for key, n in scrub(names, label, skip_tables=NAME_SKIP_TABLES).items():
+        plan.scrubbed[key] = plan.scrubbed.get(key, 0) + n
     db.session.expire_all()  # the scrub wrote past the ORM
     audit.record("erase", target_type="person", target_id=pid,
                  reason=_replace_deep(reason, needles, label),
@@ -569,13 +694,14 @@ def purge(today: date, dry_run: bool = True, *, now: datetime | None = None) -> 
     lines = report.lines
     system = User(id=None, role="admin", username="purge")  # scope: everywhere, not saved
     for person, kinds in _people_past_retention(today, years):
-        financial = _holdings(person).financial
+        h = _holdings(person)
+        keep_stub = h.financial or _shared(_sections(h))
         lines.append(PurgeLine("person", f"person:{person.id}",
-                               "anonymise" if financial else "delete",
+                               "anonymise" if keep_stub else "delete",
                                _("不再登记（%(kinds)s）且超过保存期限", kinds=kinds)))
         if not dry_run:
             plan = plan_erase(system, person)
-            _erase(person, "retention", plan)
+            _erase(system, person, "retention", plan)
     db.session.expire_all()
     cutoff = _years_ago(today, years["notification"])
     notes = _rows(select(Notification.id).where(Notification.created_at < cutoff))

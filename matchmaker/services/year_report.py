@@ -21,6 +21,7 @@ Definitions (a year is 1 January to 31 December, local dates):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
@@ -63,7 +64,8 @@ def parse_year(raw: str | None) -> int:
     value = (raw or "").strip()
     if not value:
         return today().year
-    if not value.isdigit() or not FIRST_YEAR <= int(value) <= LAST_YEAR:
+    # ASCII digits only: str.isdigit() also accepts "²⁰²⁶", which int() refuses.
+    if not re.fullmatch(r"[0-9]{4}", value) or not FIRST_YEAR <= int(value) <= LAST_YEAR:
         raise DomainError(_("年份不正确，请填写 %(first)d 至 %(last)d 之间的四位年份",
                             first=FIRST_YEAR, last=LAST_YEAR), field="year")
     return int(value)

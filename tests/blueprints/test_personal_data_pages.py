@@ -32,6 +32,9 @@ def test_buttons_export_and_erase(client, session, as_role, make_person, make_us
     preview = client.get(f"/people/{pid}/erase")
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "财务档案" in text and "已删除人员#" in text
+    # Her live pairing is shown as ended, and why the row is kept.
+    assert "与他人的结对/资助记录须保留" in text and "本人申请删除个人信息" in text
+    assert "<td>结束</td>" in text
     missing = client.post(f"/people/{pid}/erase", data={"csrf_token": csrf_token(client),
                                                          "reason": ""})
     assert missing.status_code == 422 and "删除依据" in missing.get_data(as_text=True)

@@ -203,26 +203,188 @@ def test_erase_with_financial_records_anonymises_and_leaves_no_trace(app_ctx, li
 
 
 def test_erase_without_financial_records_deletes_her(app_ctx, make_person, make_user, admin):
-    her, mentor, pairing, account, _award = build_life(app_ctx, make_person, make_user,
-                                                       financial=False)
-    pid, pairing_id, mentor_id = her.id, pairing.id, mentor.id
-    act_id = app_ctx.scalar(select(ActivitySignup.activity_id))
+    """No financial and no shared record: she and all her rows are deleted."""
+    from tests.conftest import _region
+
+    her = make_person(NAME, mobile=MOBILE, id_number=ID_NUMBER, birth=date(1988, 6, 1))
+    vol = VolunteerProfile(person=her, team="文明传播", teams="文明传播", skills="剪纸",
+                           status="active")
+    act = Activity(title="助老", service="助老", region=_region(app_ctx, "330481"),
+                   place="敬老院", starts_at=utcnow() + timedelta(days=3),
+                   ends_at=utcnow() + timedelta(days=3), slots=3, filled=1, status="open")
+    app_ctx.add_all([vol, act])
+    app_ctx.flush()
+    app_ctx.add(ActivitySignup(activity_id=act.id, volunteer_id=vol.id, status="confirmed",
+                               queued_at=utcnow()))
+    app_ctx.add(ServiceHours(volunteer_id=vol.id, activity_id=act.id,
+                             served_on=date(2026, 5, 1), minutes=60,
+                             description=f"{NAME}陪老人", status="approved"))
+    app_ctx.add(ConsentRecord(person=her, purpose="volunteer", notice_version="2026-11",
+                              given_by="self", channel="web", given_at=utcnow()))
+    notify(person=her, subject="报名成功", body=f"{NAME}您好")
+    account = make_user("volunteer", person=her)
+    app_ctx.flush()
+    pid, act_id = her.id, act.id
     plan = personal_data.plan_erase(admin, her)
     assert not plan.anonymise and "删除" in plan.reasons[0]
     personal_data.erase_person(admin, her, "本人申请")
     assert app_ctx.get(Person, pid) is None
     assert scan([NAME, MOBILE, ID_NUMBER]) == []
-    assert app_ctx.get(Pairing, pairing_id) is None
-    assert app_ctx.scalar(select(db.func.count()).select_from(FollowUp)) == 0
-    assert app_ctx.get(MentorProfile, mentor_id).active_pairings == 0
     assert app_ctx.get(Activity, act_id).filled == 0
-    for model in (VolunteerProfile, MenteeProfile, ConsentRecord, ServiceHours):
+    for model in (VolunteerProfile, ConsentRecord, ServiceHours, ActivitySignup):
         assert app_ctx.scalar(select(model).where(model.person_id == pid)
                               if hasattr(model, "person_id") else select(model)) is None
     assert app_ctx.scalar(select(Notification).where(Notification.person_id == pid)) is None
     assert not app_ctx.get(User, account.id).active
     assert app_ctx.scalar(select(db.func.count()).select_from(AuditEvent)
                           .where(AuditEvent.action == "erase")) == 1
+
+
+def test_shared_pairing_takes_the_anonymise_path_and_ends_it(app_ctx, make_person, make_user,
+                                                              admin):
+    """No financial record, but a pairing with a mentor: the pairing (the mentor's record
+    too) is kept and ended, the mentor's place given back, she becomes a stub."""
+    her, mentor, pairing, account, _award = build_life(app_ctx, make_person, make_user,
+                                                       financial=False)
+    pid, pairing_id, mentor_id, mentor_pid = her.id, pairing.id, mentor.id, mentor.person_id
+    plan = personal_data.plan_erase(admin, her)
+    assert plan.anonymise and "与他人的结对/资助记录须保留" in " ".join(plan.reasons)
+    ends = [line for line in plan.lines if line.action == "end"]
+    assert [(line.what, line.count) for line in ends] == [("pairing", 1)]
+    assert {line.what: line.action for line in plan.lines}["pairing"] == "keep"
+    personal_data.erase_person(admin, her, "本人申请")
+    assert app_ctx.get(Person, pid).name == f"已删除人员#{pid}"
+    assert app_ctx.get(Person, mentor_pid).name == "龚雅文"
+    kept = app_ctx.get(Pairing, pairing_id)
+    assert kept.status == "ended" and kept.end_reason == "本人申请删除个人信息"
+    assert kept.ended_on is not None
+    assert app_ctx.scalar(select(db.func.count()).select_from(FollowUp)) == 1
+    assert app_ctx.get(MentorProfile, mentor_id).active_pairings == 0
+    assert scan([NAME, MOBILE, ID_NUMBER]) == []
+
+
+def test_erasing_a_mentor_ends_her_pairings(app_ctx, make_person, make_user, admin):
+    her, mentor, pairing, _account, _award = build_life(app_ctx, make_person, make_user)
+    mentor_pid, mentor_id, pairing_id = mentor.person_id, mentor.id, pairing.id
+    mentee_pid = her.id
+    personal_data.erase_person(admin, app_ctx.get(Person, mentor_pid), "本人申请")
+    assert app_ctx.get(Person, mentor_pid).name == f"已删除人员#{mentor_pid}"
+    assert app_ctx.get(Person, mentee_pid).name == NAME
+    kept = app_ctx.get(Pairing, pairing_id)
+    assert kept.status == "ended" and kept.end_reason == "本人申请删除个人信息"
+    assert app_ctx.get(MentorProfile, mentor_id).active_pairings == 0
+
+
+def test_erasing_a_donor_ends_her_sponsorships_and_flags_the_girls(app_ctx, world, admin):
+    from matchmaker.models import Pledge, Sponsorship
+    from matchmaker.services.clock import today
+
+    donor, _user = world.donor()
+    pledge = world.pledge(donor, students=2)
+    girl, other = world.girl(), world.girl("赵小燕")
+    active = world.sponsorship(pledge, girl)
+    held = world.sponsorship(pledge, other, status="held")
+    ids = dict(donor=donor.person_id, girl=girl.id, other=other.id, active=active.id,
+               held=held.id, pledge=pledge.id, girl_person=girl.person_id)
+    plan = personal_data.plan_erase(admin, donor.person)
+    assert plan.anonymise and "与他人的结对/资助记录须保留" in " ".join(plan.reasons)
+    ends = {line.what: line.count for line in plan.lines if line.action == "end"}
+    assert ends == {"sponsorship_as_donor": 2, "pledge": 1}
+    personal_data.erase_person(admin, donor.person, "本人申请")
+    assert app_ctx.get(Person, ids["donor"]).name.startswith("已删除人员#")
+    assert app_ctx.get(Person, ids["girl_person"]).name == "王小红"
+    for key in ("active", "held"):
+        sp = app_ctx.get(Sponsorship, ids[key])
+        assert sp.status == "ended" and sp.end_reason == "本人申请删除个人信息"
+        assert sp.ended_on == today()
+    g = app_ctx.get(type(girl), ids["girl"])
+    assert g.sponsor_lapsed_on == today() and g.waiting_since == today()
+    assert app_ctx.get(type(other), ids["other"]).sponsor_lapsed_on is None
+    assert app_ctx.get(Pledge, ids["pledge"]).status == "ended"
+
+
+def test_erasing_a_girl_ends_her_sponsorship(app_ctx, world, admin):
+    from matchmaker.models import Sponsorship
+
+    donor, _user = world.donor()
+    girl = world.girl()
+    sp = world.sponsorship(world.pledge(donor), girl)
+    sp_id, girl_pid, donor_pid = sp.id, girl.person_id, donor.person_id
+    plan = personal_data.plan_erase(admin, girl.person)
+    assert plan.anonymise
+    assert {line.what: line.count for line in plan.lines if line.action == "end"} == {
+        "sponsorship_as_student": 1}
+    personal_data.erase_person(admin, girl.person, "监护人申请")
+    kept = app_ctx.get(Sponsorship, sp_id)
+    assert kept.status == "ended" and kept.end_reason == "本人申请删除个人信息"
+    assert app_ctx.get(Person, girl_pid).name.startswith("已删除人员#")
+    assert app_ctx.get(Person, donor_pid).name == "周慧敏"
+
+
+def test_erasing_a_volunteer_reopens_her_service_request(app_ctx, make_person, admin):
+    from matchmaker.models import ServiceAssignment, ServiceRequest
+    from tests.conftest import _region
+
+    her = make_person(NAME, mobile=MOBILE)
+    mother = make_person("钱秀英")
+    vol = VolunteerProfile(person=her, team="文明传播", teams="文明传播", status="active")
+    req = ServiceRequest(title="助老", need="陪伴", region=_region(app_ctx, "330481107"),
+                         person=mother, volunteers_wanted=1, status="assigned")
+    app_ctx.add_all([vol, req])
+    app_ctx.flush()
+    a = ServiceAssignment(request_id=req.id, volunteer_id=vol.id, status="active",
+                          explanation=f"{NAME}擅长陪伴")
+    app_ctx.add(a)
+    app_ctx.flush()
+    ids = dict(req=req.id, a=a.id, her=her.id, mother=mother.id)
+    plan = personal_data.plan_erase(admin, her)
+    assert plan.anonymise
+    assert {line.what: line.count for line in plan.lines if line.action == "end"} == {
+        "service_assignment": 1}
+    personal_data.erase_person(admin, her, "本人申请")
+    assert app_ctx.get(ServiceRequest, ids["req"]).status == "open"
+    kept = app_ctx.get(ServiceAssignment, ids["a"])
+    assert kept is not None and kept.status == "ended"
+    assert kept.explanation == f"已删除人员#{ids['her']}擅长陪伴"
+    assert app_ctx.get(Person, ids["mother"]).name == "钱秀英"
+
+
+def test_name_scrub_leaves_reference_data_alone(app_ctx, make_person, admin):
+    from tests.conftest import _region
+
+    her = make_person("金花", mobile="13911113333")
+    her.note = "金花的电话 13911113333"
+    city = _region(app_ctx, "330481")
+    fund = Fund(name="2026 金花助学金", year=2026, kind="stipend", region=city,
+                budget_fen=10_000_00)
+    prog = Programme(name="金花结对", year=2026, region=city, mentee_pool="mentee")
+    app_ctx.add_all([fund, prog])
+    notify(person=make_person("朱丽"), subject="通知", body="金花（13911113333）已报名")
+    app_ctx.flush()
+    fund_id, prog_id, pid = fund.id, prog.id, her.id
+    personal_data.erase_person(admin, her, "本人申请")
+    assert app_ctx.get(Fund, fund_id).name == "2026 金花助学金"
+    assert app_ctx.get(Programme, prog_id).name == "金花结对"
+    assert app_ctx.scalar(select(Notification.body).where(Notification.subject == "通知")) \
+        == f"已删除人员#{pid}（已删除人员#{pid}）已报名"
+
+
+def test_export_holds_requests_for_her_and_messages_about_her(app_ctx, make_person, admin):
+    from matchmaker.models import ServiceRequest
+    from tests.conftest import _region
+
+    her = make_person(NAME, mobile=MOBILE)
+    req = ServiceRequest(title="网上销售农产品", need="帮她卖茶叶",
+                         region=_region(app_ctx, "330481107"), person=her,
+                         volunteers_wanted=1, status="open")
+    app_ctx.add(req)
+    notify(person=make_person("朱丽"), subject="关于她的通知", body="请联系", about=her)
+    app_ctx.flush()
+    wb = load_workbook(BytesIO(personal_data.export_person(admin, her)))
+    rows = list(wb["service_request_as_beneficiary"].iter_rows(values_only=True))
+    assert len(rows) == 2 and "帮她卖茶叶" in rows[1]
+    rows = list(wb["notification_about_her"].iter_rows(values_only=True))
+    assert len(rows) >= 2 and all("关于她的通知" in r for r in rows[1:])
 
 
 def test_coordinator_out_of_scope_cannot_erase(app_ctx, life, make_user):
