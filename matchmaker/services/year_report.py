@@ -139,10 +139,16 @@ def _located(stmt, user: User):
     return stmt if scope is None else stmt.where(scope)
 
 
-def _of_people(*columns, person_id):
-    """``columns`` of rows whose person is ``person_id``, with that person's region."""
-    return (select(*columns).join(Person, Person.id == person_id)
-            .join(Region, Region.id == Person.region_id))
+def _of_people(*columns, person_id, start=None, via=()):
+    """``columns`` of rows whose person is ``person_id``, with that person's region.
+    ``start`` and ``via`` (model, on-clause pairs) come first: PostgreSQL refuses a join
+    whose ON clause names a table that is not yet in FROM (SQLite lets it pass)."""
+    stmt = select(*columns)
+    if start is not None:
+        stmt = stmt.select_from(start)
+    for model, on in via:
+        stmt = stmt.join(model, on)
+    return stmt.join(Person, Person.id == person_id).join(Region, Region.id == Person.region_id)
 
 
 def year_report(user: User, year: int) -> YearReport:
@@ -184,8 +190,8 @@ def year_report(user: User, year: int) -> YearReport:
             town(code).pairs_active += 1
             programme(pid).active += 1
     follow_rows = _located(
-        _of_people(FollowUp.id, Pairing.programme_id, person_id=Pairing.mentee_person_id)
-        .select_from(FollowUp).join(Pairing, Pairing.id == FollowUp.pairing_id)
+        _of_people(FollowUp.id, Pairing.programme_id, person_id=Pairing.mentee_person_id,
+                   start=FollowUp, via=[(Pairing, Pairing.id == FollowUp.pairing_id)])
         .where(FollowUp.on >= start, FollowUp.on <= end), user)
     for _id, pid, code in db.session.execute(follow_rows):
         town(code).follow_ups += 1
@@ -205,9 +211,9 @@ def year_report(user: User, year: int) -> YearReport:
         elif kind == "stipend":
             girls[person_id] = code
     pay_rows = _located(
-        _of_people(SpringBudProfile.person_id, person_id=SpringBudProfile.person_id)
-        .select_from(SponsorshipPayment)
-        .join(SpringBudProfile, SpringBudProfile.id == SponsorshipPayment.student_id)
+        _of_people(SpringBudProfile.person_id, person_id=SpringBudProfile.person_id,
+                   start=SponsorshipPayment,
+                   via=[(SpringBudProfile, SpringBudProfile.id == SponsorshipPayment.student_id)])
         .where(SponsorshipPayment.term.startswith(f"{year}-", autoescape=True)), user)
     for person_id, code in db.session.execute(pay_rows):
         girls[person_id] = code
@@ -218,9 +224,9 @@ def year_report(user: User, year: int) -> YearReport:
 
     # Volunteer hours: approved, served in the year, where the volunteer lives.
     hours_rows = _located(
-        _of_people(ServiceHours.minutes, person_id=VolunteerProfile.person_id)
-        .select_from(ServiceHours)
-        .join(VolunteerProfile, VolunteerProfile.id == ServiceHours.volunteer_id)
+        _of_people(ServiceHours.minutes, person_id=VolunteerProfile.person_id,
+                   start=ServiceHours,
+                   via=[(VolunteerProfile, VolunteerProfile.id == ServiceHours.volunteer_id)])
         .where(ServiceHours.status == "approved", ServiceHours.served_on >= start,
                ServiceHours.served_on <= end), user)
     for minutes, code in db.session.execute(hours_rows):
