@@ -289,14 +289,14 @@ def purge_command(dry_run: bool, today_raw: str) -> None:
     notifications, used or expired links, old audit events and stale import files."""
     from datetime import date
 
-    from matchmaker.services import audit, clock, personal_data
+    from matchmaker.services import audit, clock, retention
 
     try:
         today = date.fromisoformat(today_raw) if today_raw else clock.today()
     except ValueError:
         raise click.UsageError("日期格式应为 YYYY-MM-DD") from None
     with audit.acting_as(audit.Actor(None, "cli")):
-        report = personal_data.purge(today, dry_run=dry_run)
+        report = retention.purge(today, dry_run=dry_run)
         db.session.commit()
     labels = {"delete": "删除", "anonymise": "匿名化"}
     for line in report.lines:

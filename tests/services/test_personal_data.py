@@ -35,7 +35,7 @@ from matchmaker.models import (
     VolunteerProfile,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import audit, personal_data
+from matchmaker.services import audit, erasure, personal_export, retention
 from matchmaker.services.errors import DomainError, NotFound
 from matchmaker.services.notifications import notify
 from tests.ids import make_id
@@ -138,7 +138,7 @@ def admin(make_user):
 
 def test_export_holds_everything_and_is_audited(app_ctx, life, admin):
     her, _mentor, pairing, _account, award = life
-    data = personal_data.export_person(admin, her)
+    data = personal_export.export_person(admin, her)
     wb = load_workbook(BytesIO(data))
     person = {r[0]: r[1] for r in wb["person"].iter_rows(values_only=True)}
     assert person["name"] == NAME and person["id_number"] == ID_NUMBER
@@ -159,22 +159,22 @@ def test_export_out_of_scope_is_not_found(app_ctx, life, make_user):
     her = life[0]
     other = make_user("coordinator", region_codes=("330481101",))
     with pytest.raises(NotFound):
-        personal_data.export_person(other, her)
+        personal_export.export_person(other, her)
 
 
 def test_erase_with_financial_records_anonymises_and_leaves_no_trace(app_ctx, life, admin):
     her, mentor, pairing, account, award = life
     assert len(scan([NAME, MOBILE, ID_NUMBER])) >= 8  # the scan sees her before
-    plan = personal_data.erase_person(admin, her, "", dry_run=True)
+    plan = erasure.erase_person(admin, her, "", dry_run=True)
     assert plan.anonymise and "财务档案" in plan.reasons[0] and not plan.done
     actions = {line.what: line.action for line in plan.lines}
     assert actions["award"] == "keep" and actions["disbursement"] == "keep"
     assert actions["consent_record"] == "delete" and actions["person"] == "anonymise"
     with pytest.raises(DomainError):
-        personal_data.erase_person(admin, her, "  ")
+        erasure.erase_person(admin, her, "  ")
     pid = her.id
     with audit.acting_as(audit.Actor(admin.id, admin.username)):
-        done = personal_data.erase_person(admin, her, f"{NAME}本人书面申请")
+        done = erasure.erase_person(admin, her, f"{NAME}本人书面申请")
     assert done.done
     assert scan([NAME, MOBILE, ID_NUMBER, ID_NUMBER.lower()]) == []
     p = app_ctx.get(Person, pid)
@@ -199,7 +199,7 @@ def test_erase_with_financial_records_anonymises_and_leaves_no_trace(app_ctx, li
     assert erase[0].user_id == admin.id and NAME not in json.dumps(erase[0].detail,
                                                                    ensure_ascii=False)
     with pytest.raises(DomainError):  # once only
-        personal_data.plan_erase(admin, p)
+        erasure.plan_erase(admin, p)
 
 
 def test_erase_without_financial_records_deletes_her(app_ctx, make_person, make_user, admin):
@@ -225,9 +225,9 @@ def test_erase_without_financial_records_deletes_her(app_ctx, make_person, make_
     account = make_user("volunteer", person=her)
     app_ctx.flush()
     pid, act_id = her.id, act.id
-    plan = personal_data.plan_erase(admin, her)
+    plan = erasure.plan_erase(admin, her)
     assert not plan.anonymise and "删除" in plan.reasons[0]
-    personal_data.erase_person(admin, her, "本人申请")
+    erasure.erase_person(admin, her, "本人申请")
     assert app_ctx.get(Person, pid) is None
     assert scan([NAME, MOBILE, ID_NUMBER]) == []
     assert app_ctx.get(Activity, act_id).filled == 0
@@ -247,12 +247,12 @@ def test_shared_pairing_takes_the_anonymise_path_and_ends_it(app_ctx, make_perso
     her, mentor, pairing, account, _award = build_life(app_ctx, make_person, make_user,
                                                        financial=False)
     pid, pairing_id, mentor_id, mentor_pid = her.id, pairing.id, mentor.id, mentor.person_id
-    plan = personal_data.plan_erase(admin, her)
+    plan = erasure.plan_erase(admin, her)
     assert plan.anonymise and "与他人的结对/资助记录须保留" in " ".join(plan.reasons)
     ends = [line for line in plan.lines if line.action == "end"]
     assert [(line.what, line.count) for line in ends] == [("pairing", 1)]
     assert {line.what: line.action for line in plan.lines}["pairing"] == "keep"
-    personal_data.erase_person(admin, her, "本人申请")
+    erasure.erase_person(admin, her, "本人申请")
     assert app_ctx.get(Person, pid).name == f"已删除人员#{pid}"
     assert app_ctx.get(Person, mentor_pid).name == "龚雅文"
     kept = app_ctx.get(Pairing, pairing_id)
@@ -267,7 +267,7 @@ def test_erasing_a_mentor_ends_her_pairings(app_ctx, make_person, make_user, adm
     her, mentor, pairing, _account, _award = build_life(app_ctx, make_person, make_user)
     mentor_pid, mentor_id, pairing_id = mentor.person_id, mentor.id, pairing.id
     mentee_pid = her.id
-    personal_data.erase_person(admin, app_ctx.get(Person, mentor_pid), "本人申请")
+    erasure.erase_person(admin, app_ctx.get(Person, mentor_pid), "本人申请")
     assert app_ctx.get(Person, mentor_pid).name == f"已删除人员#{mentor_pid}"
     assert app_ctx.get(Person, mentee_pid).name == NAME
     kept = app_ctx.get(Pairing, pairing_id)
@@ -286,11 +286,11 @@ def test_erasing_a_donor_ends_her_sponsorships_and_flags_the_girls(app_ctx, worl
     held = world.sponsorship(pledge, other, status="held")
     ids = dict(donor=donor.person_id, girl=girl.id, other=other.id, active=active.id,
                held=held.id, pledge=pledge.id, girl_person=girl.person_id)
-    plan = personal_data.plan_erase(admin, donor.person)
+    plan = erasure.plan_erase(admin, donor.person)
     assert plan.anonymise and "与他人的结对/资助记录须保留" in " ".join(plan.reasons)
     ends = {line.what: line.count for line in plan.lines if line.action == "end"}
     assert ends == {"sponsorship_as_donor": 2, "pledge": 1}
-    personal_data.erase_person(admin, donor.person, "本人申请")
+    erasure.erase_person(admin, donor.person, "本人申请")
     assert app_ctx.get(Person, ids["donor"]).name.startswith("已删除人员#")
     assert app_ctx.get(Person, ids["girl_person"]).name == "王小红"
     for key in ("active", "held"):
@@ -310,11 +310,11 @@ def test_erasing_a_girl_ends_her_sponsorship(app_ctx, world, admin):
     girl = world.girl()
     sp = world.sponsorship(world.pledge(donor), girl)
     sp_id, girl_pid, donor_pid = sp.id, girl.person_id, donor.person_id
-    plan = personal_data.plan_erase(admin, girl.person)
+    plan = erasure.plan_erase(admin, girl.person)
     assert plan.anonymise
     assert {line.what: line.count for line in plan.lines if line.action == "end"} == {
         "sponsorship_as_student": 1}
-    personal_data.erase_person(admin, girl.person, "监护人申请")
+    erasure.erase_person(admin, girl.person, "监护人申请")
     kept = app_ctx.get(Sponsorship, sp_id)
     assert kept.status == "ended" and kept.end_reason == "本人申请删除个人信息"
     assert app_ctx.get(Person, girl_pid).name.startswith("已删除人员#")
@@ -337,11 +337,11 @@ def test_erasing_a_volunteer_reopens_her_service_request(app_ctx, make_person, a
     app_ctx.add(a)
     app_ctx.flush()
     ids = dict(req=req.id, a=a.id, her=her.id, mother=mother.id)
-    plan = personal_data.plan_erase(admin, her)
+    plan = erasure.plan_erase(admin, her)
     assert plan.anonymise
     assert {line.what: line.count for line in plan.lines if line.action == "end"} == {
         "service_assignment": 1}
-    personal_data.erase_person(admin, her, "本人申请")
+    erasure.erase_person(admin, her, "本人申请")
     assert app_ctx.get(ServiceRequest, ids["req"]).status == "open"
     kept = app_ctx.get(ServiceAssignment, ids["a"])
     assert kept is not None and kept.status == "ended"
@@ -362,7 +362,7 @@ def test_name_scrub_leaves_reference_data_alone(app_ctx, make_person, admin):
     notify(person=make_person("朱丽"), subject="通知", body="金花（13911113333）已报名")
     app_ctx.flush()
     fund_id, prog_id, pid = fund.id, prog.id, her.id
-    personal_data.erase_person(admin, her, "本人申请")
+    erasure.erase_person(admin, her, "本人申请")
     assert app_ctx.get(Fund, fund_id).name == "2026 金花助学金"
     assert app_ctx.get(Programme, prog_id).name == "金花结对"
     assert app_ctx.scalar(select(Notification.body).where(Notification.subject == "通知")) \
@@ -380,7 +380,7 @@ def test_export_holds_requests_for_her_and_messages_about_her(app_ctx, make_pers
     app_ctx.add(req)
     notify(person=make_person("朱丽"), subject="关于她的通知", body="请联系", about=her)
     app_ctx.flush()
-    wb = load_workbook(BytesIO(personal_data.export_person(admin, her)))
+    wb = load_workbook(BytesIO(personal_export.export_person(admin, her)))
     rows = list(wb["service_request_as_beneficiary"].iter_rows(values_only=True))
     assert len(rows) == 2 and "帮她卖茶叶" in rows[1]
     rows = list(wb["notification_about_her"].iter_rows(values_only=True))
@@ -390,7 +390,7 @@ def test_export_holds_requests_for_her_and_messages_about_her(app_ctx, make_pers
 def test_coordinator_out_of_scope_cannot_erase(app_ctx, life, make_user):
     other = make_user("coordinator", region_codes=("330481101",))
     with pytest.raises(NotFound):
-        personal_data.erase_person(other, life[0], "x")
+        erasure.erase_person(other, life[0], "x")
 
 
 def _old(session, model_obj, when: datetime, attr: str = "updated_at"):
@@ -442,7 +442,7 @@ def test_purge_lists_then_acts(app_ctx, make_person, make_user, app, tmp_path):
     fresh.write_bytes(b"y")
     os.utime(stale, (now.timestamp() - 25 * 3600,) * 2)
     os.utime(fresh, (now.timestamp() - 3600,) * 2)
-    report = personal_data.purge(today, dry_run=True, now=now)
+    report = retention.purge(today, dry_run=True, now=now)
     assert report.count("upload") >= 1 and stale.exists()
     keys = {line.key for line in report.lines}
     assert f"person:{ids['gone']}" in keys
@@ -455,7 +455,7 @@ def test_purge_lists_then_acts(app_ctx, make_person, make_user, app, tmp_path):
     assert app_ctx.get(Person, ids["gone"]) is not None  # a dry run changes nothing
     assert app_ctx.get(Notification, ids["old_note"]) is not None
 
-    personal_data.purge(today, dry_run=False, now=now)
+    retention.purge(today, dry_run=False, now=now)
     assert app_ctx.get(Person, ids["gone"]) is None
     assert app_ctx.get(Person, ids["recent"]) is not None
     assert app_ctx.get(Notification, ids["old_note"]) is None
@@ -479,7 +479,7 @@ def test_purge_anonymises_people_with_financial_records(app_ctx, make_person, ma
         app_ctx.execute(db.update(model).where(
             (model.id == her.id) if model is Person else (model.person_id == her.id))
             .values(updated_at=datetime(2020, 1, 1, tzinfo=UTC)))
-    report = personal_data.purge(date(2030, 1, 1), dry_run=False)
+    report = retention.purge(date(2030, 1, 1), dry_run=False)
     line = next(x for x in report.lines if x.key == f"person:{her.id}")
     assert line.action == "anonymise"
     assert app_ctx.get(Person, her.id).name == f"已删除人员#{her.id}"

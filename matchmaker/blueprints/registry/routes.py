@@ -21,7 +21,13 @@ from matchmaker.extensions import db
 from matchmaker.models import Person
 from matchmaker.models.base import N_
 from matchmaker.models.person import STATUS_LABELS
-from matchmaker.services import people, personal_data, registry_export, registry_templates
+from matchmaker.services import (
+    erasure,
+    people,
+    personal_export,
+    registry_export,
+    registry_templates,
+)
 from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, Forbidden
 from matchmaker.services.registries import BY_KEY, REGISTRIES, Filters, people_query, registry_query
@@ -275,7 +281,7 @@ class EraseForm(FlaskForm):
 def person_export(person_id: int):
     """Subject access: everything held about her, as a workbook (audited)."""
     person = for_user(get_person, person_id)
-    data = personal_data.export_person(current_user, person)
+    data = personal_export.export_person(current_user, person)
     return send_file(BytesIO(data), as_attachment=True, mimetype=XLSX,
                      download_name=f"person-{person.id}-personal-data.xlsx")
 
@@ -287,7 +293,7 @@ def person_erase(person_id: int):
     with the reason."""
     person = for_user(get_person, person_id)
     try:
-        plan = personal_data.plan_erase(current_user, person)
+        plan = erasure.plan_erase(current_user, person)
     except DomainError as e:
         flash(e.message, "error")
         return redirect(url_for(".person_detail", person_id=person.id))
@@ -295,7 +301,7 @@ def person_erase(person_id: int):
     if request.method == "POST" and form.validate():
         try:
             with db.session.begin_nested():
-                done = personal_data.erase_person(current_user, person, form.reason.data)
+                done = erasure.erase_person(current_user, person, form.reason.data)
         except DomainError as e:
             show_error(form, e)
         else:
