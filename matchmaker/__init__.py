@@ -161,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from flask_login import current_user
 
+    from matchmaker import security_headers
     from matchmaker.services import audit
 
     @app.before_request
@@ -181,15 +182,7 @@ def register_request_hooks(app: Flask) -> None:
             db.session.rollback()
         return response
 
-    @app.after_request
-    def no_store(response):
-        # Pages carry personal data: keep them out of shared caches and the back button.
-        if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    security_headers.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -33,6 +33,12 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Wrong passwords in a row before an account is locked, and for how long (minutes).
+    # An administrator can unlock it at once; a new password unlocks it too.
+    "LOGIN_LOCKOUT_ATTEMPTS": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Public volunteer sign-up, per address. Generous per hour: at a poster event many
     # women sign up over one shared Wi-Fi (one address); the per-minute cap stops floods.
     "SIGNUP_RATE_LIMIT": "10 per minute;40 per hour",

@@ -235,3 +235,17 @@ def seeded_demo_app(tmp_path_factory, label: str) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def linked_css(client, html: str) -> str:
+    """The text of every stylesheet the page links (pages keep no inline style: the CSP
+    forbids it), for tests of print layouts."""
+    import re
+
+    found = []
+    for href in re.findall(r'<link rel="stylesheet" href="([^"]+)"', html):
+        resp = client.get(href)
+        assert resp.status_code == 200, href
+        found.append(resp.get_data(as_text=True))
+        resp.close()
+    return "\n".join(found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.extensions import db
@@ -32,7 +32,7 @@ user_region = Table(
 class User(UserMixin, Audited, Timestamps, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (one_of("role", ROLES, "role"),)
-    __audit_exclude__ = ("updated_at", "password_hash", "last_login_at")
+    __audit_exclude__ = ("updated_at", "password_hash", "last_login_at", "failed_logins")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -42,6 +42,10 @@ class User(UserMixin, Audited, Timestamps, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Wrong passwords in a row, and until when the account refuses logins after too many
+    # (services.users: LOGIN_LOCKOUT_ATTEMPTS, LOGIN_LOCKOUT_MINUTES).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     person: Mapped[Person | None] = relationship()
     regions: Mapped[list[Region]] = relationship(secondary=user_region, order_by=Region.code)

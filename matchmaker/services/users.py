@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matchmaker.extensions import db
@@ -14,6 +16,7 @@ from matchmaker.models import Person, Region, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.user import ROLES
 from matchmaker.services import audit, tokens
+from matchmaker.services.clock import as_utc
 from matchmaker.services.errors import DomainError
 from matchmaker.services.validation import parse_mobile
 
@@ -22,11 +25,28 @@ MIN_PASSWORD = 8
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 
-def check_password_policy(password: str) -> None:
+# Passwords people really choose that meet the length and mix rules anyway: refused.
+COMMON_PASSWORDS = frozenset({
+    "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "admin123", "admin1234",
+    "admin888", "abc12345", "abcd1234", "abc123456", "a1234567", "a12345678", "aa123456",
+    "aa12345678", "qwer1234", "qwerty123", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "q1w2e3r4",
+    "zxcv1234", "woaini1314", "woaini520", "iloveyou1", "123456aa", "123456abc", "12345678a",
+    "123qwe123", "qq123456", "fulian123", "fulian2026", "matchmaker1",
+})
+
+
+def check_password_policy(password: str, *, username: str = "") -> None:
+    """At least MIN_PASSWORD characters, letters with digits or symbols, not one of the
+    passwords everyone tries first, and not the login name itself."""
     if len(password) < MIN_PASSWORD:
         raise DomainError(_("密码至少 %(n)s 位", n=MIN_PASSWORD), field="password")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"[\d\W_]", password)):
         raise DomainError(_("密码须同时包含字母和数字或符号"), field="password")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS:
+        raise DomainError(_("这个密码太常见，很容易被猜中，请换一个"), field="password")
+    if username and username.lower() in lowered:
+        raise DomainError(_("密码不能包含用户名"), field="password")
 
 
 def create_user(*, username: str, password: str, role: str, display_name: str = "",
@@ -38,7 +58,7 @@ def create_user(*, username: str, password: str, role: str, display_name: str = 
         raise DomainError(_("角色无效"), field="role")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError(_("用户名已被使用"), field="username")
-    check_password_policy(password)
+    check_password_policy(password, username=username)
     if role == "coordinator" and not regions:
         raise DomainError(_("协调员必须指定负责的地区"), field="regions")
     user = User(username=username, role=role, display_name=display_name or username,
@@ -50,8 +70,9 @@ def create_user(*, username: str, password: str, role: str, display_name: str = 
 
 
 def update_user(*, user: User, role: str, display_name: str, regions: list[Region],
-                active: bool, password: str = "") -> User:
-    """Change an account; a blank password leaves it as it is."""
+                active: bool, password: str = "", unlock_account: bool = False) -> User:
+    """Change an account; a blank password leaves it as it is. A new password, or
+    ``unlock_account``, ends a lockout."""
     if role not in ROLES:
         raise DomainError(_("角色无效"), field="role")
     if role == "coordinator" and not regions:
@@ -62,6 +83,8 @@ def update_user(*, user: User, role: str, display_name: str, regions: list[Regio
     user.active = active
     if password:
         set_password(user=user, password=password)
+    elif unlock_account:
+        unlock(user)
     db.session.flush()
     return user
 
@@ -84,9 +107,20 @@ def regions_by_code(codes: list[str]) -> list[Region]:
 
 
 def set_password(*, user: User, password: str) -> None:
-    check_password_policy(password)
+    check_password_policy(password, username=user.username)
     user.password_hash = generate_password_hash(password)
+    unlock(user)  # a new password ends a lockout
+
+
+def unlock(user: User) -> None:
+    """Clear the wrong-password count and any lockout (an administrator, or a new password)."""
+    user.failed_logins = 0
+    user.locked_until = None
     db.session.flush()
+
+
+def locked(user: User, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and as_utc(user.locked_until) > (now or utcnow())
 
 
 # Roles that may log in with their mobile instead of a username.
@@ -119,9 +153,38 @@ def _password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
+class AccountLocked(DomainError):
+    """Too many wrong passwords in a row: the account refuses logins for a while."""
+
+
+def _lockout_settings() -> tuple[int, int]:
+    cfg = current_app.config
+    return int(cfg.get("LOGIN_LOCKOUT_ATTEMPTS", 5)), int(cfg.get("LOGIN_LOCKOUT_MINUTES", 15))
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    """One more wrong password; the last one allowed locks the account (audited)."""
+    attempts, minutes = _lockout_settings()
+    # One UPDATE, so that wrong passwords sent at once through several workers all count.
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(failed_logins=User.failed_logins + 1))
+    db.session.refresh(user, ["failed_logins"])
+    if user.failed_logins >= attempts:
+        user.failed_logins = 0
+        user.locked_until = now + timedelta(minutes=minutes)
+        audit.record("account_locked", target_type="user_account", target_id=user.id,
+                     minutes=minutes)
+    db.session.flush()
+
+
 def authenticate(*, username: str, password: str) -> User | None:
     """The active user with these credentials, or None. The login name is a username or,
-    for volunteers and donors, a mobile. The outcome is audited."""
+    for volunteers and donors, a mobile. The outcome is audited.
+
+    LOGIN_LOCKOUT_ATTEMPTS wrong passwords in a row lock an account for
+    LOGIN_LOCKOUT_MINUTES; while locked its password is not even checked (a guess cannot
+    be confirmed), and :class:`AccountLocked` is raised instead of returning None."""
+    now = utcnow()
     candidates = _login_candidates(username.strip())
     if not candidates:
         check_password_hash(_DUMMY_HASH, password)
@@ -129,13 +192,26 @@ def authenticate(*, username: str, password: str) -> User | None:
         return None
     # Active accounts first: an old, disabled account must not shadow a live one.
     candidates.sort(key=lambda u: not u.active)
-    user = next((u for u in candidates if _password_matches(u, password)), None)
+    open_ = [u for u in candidates if not locked(u, now)]
+    user = next((u for u in open_ if _password_matches(u, password)), None)
+    if not open_:
+        check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.active:
         target = user or (candidates[0] if len(candidates) == 1 else None)
         audit.record("login_failed", target_type="user_account",
                      target_id=target.id if target else None)
+        if user is None:
+            for account in open_:
+                if account.active:
+                    _count_failure(account, now)
+        if any(locked(u, now) for u in candidates if u.active):
+            _attempts, minutes = _lockout_settings()
+            raise AccountLocked(_("连续多次密码错误，账号已暂时锁定。请 %(n)s 分钟后再试，"
+                                  "或请管理员解锁。", n=minutes))
         return None
-    user.last_login_at = utcnow()
+    user.last_login_at = now
+    user.failed_logins = 0
+    user.locked_until = None
     with audit.acting_as(audit.Actor(user.id, user.username)):
         audit.record("login", target_type="user_account", target_id=user.id)
     return user

@@ -15,7 +15,7 @@ from matchmaker.models import (
     VolunteerProfile,
 )
 from matchmaker.models.base import utcnow
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, linked_css
 from tests.volunteering import hours_row, signup_row, started_activity
 
 
@@ -154,7 +154,8 @@ def test_certificate_shows_only_approved_hours(client, session, me):
     assert "共计 4.0 小时" in html
     assert f"{year}-03-08" in html and f"{year}-05-01" in html
     assert f"{year}-06-01" not in html and f"{year}-07-01" not in html
-    assert "@media print" in html and "A4" in html
+    css = linked_css(client, html)
+    assert "@media print" in css and "A4" in css
     assert v.person.mobile not in html
 
 

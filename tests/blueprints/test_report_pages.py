@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from matchmaker.models import AuditEvent, Fund, Region
 from matchmaker.services import clock
+from tests.conftest import linked_css
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -37,7 +38,8 @@ def test_city_coordinator_sees_every_town_and_the_charts(client, as_role, funds)
     assert "盐官镇巾帼贴息" in html and "许村镇助学金" in html
     assert "33,456.00" in html  # the two budgets in yuan, in total
     assert html.count("<svg") == 3
-    assert "@media print" in html and "size: A4" in html
+    css = linked_css(client, html)
+    assert "@media print" in css and "size: A4" in css
     assert "http://" not in html.split("<svg", 1)[1].replace(
         'xmlns="http://www.w3.org/2000/svg"', "")  # no outside resource in the charts
 

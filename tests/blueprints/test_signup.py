@@ -23,7 +23,7 @@ from matchmaker.models import (
 from matchmaker.models.base import utcnow
 from matchmaker.services import posters
 from matchmaker.services.consent import CURRENT_NOTICES
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, linked_css
 from tests.ids import make_id
 
 NOTICE = CURRENT_NOTICES["volunteer"].version
@@ -384,7 +384,7 @@ def test_poster_for_a_coordinator(client, session, as_role, regions):
     assert "巾帼志愿者招募" in page and "扫码报名" in page and "<svg" in page
     assert url in page
     assert posters.qr_svg(url) in page  # the code on the page encodes that address
-    assert "@media print" in page
+    assert "@media print" in linked_css(client, page)
     assert "/volunteers/poster.svg?town=330481107" in page
     # Only her towns are offered.
     assert 'value="330481101"' not in page

@@ -36,6 +36,8 @@ class LiveServer(str):
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     reason = _skip_reason()
+    if reason and os.environ.get("MATCHMAKER_REQUIRE_BROWSER"):
+        pytest.fail(f"browser tests are required here (.ci/run) but cannot run: {reason}")
     if reason:
         pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("live")
@@ -69,6 +71,11 @@ def _open_page(browser, request, suffix: str, **context_args):
     """A fresh context and page; a screenshot is kept when the test fails."""
     context = browser.new_context(locale="zh-CN", **context_args)
     pg = context.new_page()
+    # The Content-Security-Policy refuses inline style and script; anything it refused on
+    # a page of the journey is a page that looks or works wrong in a real browser.
+    refused: list[str] = []
+    pg.on("console", lambda msg: refused.append(f"{pg.url}: {msg.text}")
+          if "Content Security Policy" in msg.text else None)
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
@@ -76,6 +83,7 @@ def _open_page(browser, request, suffix: str, **context_args):
         pg.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}{suffix}.png"),
                       full_page=True)
     context.close()
+    assert refused == [], "the CSP refused something on a page"
 
 
 @pytest.fixture

@@ -17,3 +17,5 @@ class UserForm(FlaskForm):
     active = BooleanField(_l("账号可用"), default=True)
     password = PasswordField(
         _l("密码"), description=_l("至少 8 位，含字母和数字或符号；修改时留空表示不变"))
+    unlock = BooleanField(_l("解除登录锁定"),
+                          description=_l("连续输错密码被锁定的账号，勾选后可立即重新登录"))

@@ -35,7 +35,9 @@ def _region_choices(form: UserForm) -> None:
 @bp.get("/users")
 @roles_required("admin")
 def user_index():
-    return render_template("admin/users.html", users=users.all_users())
+    accounts = users.all_users()
+    return render_template("admin/users.html", users=accounts,
+                           locked_ids={u.id for u in accounts if users.locked(u)})
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -73,13 +75,15 @@ def user_edit(user_id: int):
                 users.update_user(user=user, role=form.role.data,
                                   display_name=form.display_name.data,
                                   regions=users.regions_by_code(form.regions.data),
-                                  active=form.active.data, password=form.password.data or "")
+                                  active=form.active.data, password=form.password.data or "",
+                                  unlock_account=form.unlock.data)
         except DomainError as e:
             show_error(form, e)
         else:
             flash(_("已保存"), "success")
             return redirect(url_for(".user_index"))
-    return render_template("admin/user_form.html", form=form, user=user), \
+    return render_template("admin/user_form.html", form=form, user=user,
+                           is_locked=users.locked(user)), \
         422 if request.method == "POST" else 200
 
 

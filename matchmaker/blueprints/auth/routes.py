@@ -34,10 +34,15 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(username=form.username.data, password=form.password.data)
+        try:
+            user = users.authenticate(username=form.username.data,
+                                      password=form.password.data)
+        except users.AccountLocked as e:
+            flash(str(e), "error")
+            user = False
         if user is None:
             flash(_("用户名或密码不正确"), "error")
-        else:
+        elif user:
             session.clear()  # a fresh session on every login
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
