@@ -103,6 +103,52 @@ def create_user_command(username: str, role: str, region_codes: tuple[str, ...],
     click.echo(f"已创建账号 {username}")
 
 
+def _account(username: str):
+    from sqlalchemy import select
+
+    from matchmaker.models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.UsageError(f"找不到账号 {username}")
+    return user
+
+
+@click.command("unlock-user")
+@with_appcontext
+@click.argument("username")
+def unlock_user_command(username: str) -> None:
+    """Lift a login lockout (for an administrator who locked herself out, say)."""
+    from matchmaker.services import audit, users
+
+    user = _account(username)
+    with audit.acting_as(audit.Actor(None, "cli")):
+        was_locked = users.locked(user)
+        users.unlock(user)
+        db.session.commit()
+    click.echo(f"已解除 {username} 的登录锁定" if was_locked else f"{username} 没有被锁定")
+
+
+@click.command("set-password")
+@with_appcontext
+@click.argument("username")
+@click.password_option()
+def set_password_command(username: str, password: str) -> None:
+    """Give an account a new password (which also lifts any lockout)."""
+    from matchmaker.services import audit, users
+    from matchmaker.services.errors import DomainError
+
+    user = _account(username)
+    with audit.acting_as(audit.Actor(None, "cli")):
+        try:
+            users.set_password(user=user, password=password)
+        except DomainError as e:
+            raise click.UsageError(e.message) from None
+        audit.record("set_password", target_type="user_account", target_id=user.id)
+        db.session.commit()
+    click.echo(f"已为 {username} 设置新密码")
+
+
 @contextmanager
 def _solver_quiet():
     """Keep native solver chatter off standard output, which carries the JSON result
@@ -307,8 +353,8 @@ def purge_command(dry_run: bool, today_raw: str) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (seed_demo_command, demo_accounts_command, create_user_command,
-                    worker_command, send_notifications_command, lapse_pledges_command,
-                    purge_command):
+                    unlock_user_command, set_password_command, worker_command,
+                    send_notifications_command, lapse_pledges_command, purge_command):
         app.cli.add_command(command)
     app.cli.add_command(import_command)
 

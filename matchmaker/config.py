@@ -78,15 +78,27 @@ DEFAULTS: dict[str, object] = {
 
 
 def _instance_secret(instance_path: Path, name: str, make: callable) -> str:
-    """Read a development secret from instance/, creating it (mode 0600) on first use."""
+    """Read a development secret from instance/, creating it (mode 0600) on first use.
+
+    Several server workers may start at once on a fresh instance folder: the value is
+    written whole to a private temporary file and then linked into place, which only
+    one of them can do; the others read the winner's value."""
     path = instance_path / name
     if path.exists():
         return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
     value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
+    tmp = instance_path / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        tmp.unlink()
     return value
 
 

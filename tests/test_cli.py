@@ -95,3 +95,46 @@ def test_a_production_start_creates_no_demo_data(tmp_path, monkeypatch):
     """Creating the app and upgrading the schema never seeds anything."""
     app = fresh_app(tmp_path)
     assert counts(app) == {"Region": 0, "Person": 0, "User": 0, "SpringBudProfile": 0}
+
+
+def test_an_admin_locked_out_gets_back_in_from_the_command_line(tmp_path):
+    """An administrator who locked herself out (or was locked out by someone guessing)
+    has the server's command line: unlock-user, or set-password."""
+    from datetime import timedelta
+
+    from matchmaker.models import AuditEvent
+    from matchmaker.models.base import utcnow
+    from matchmaker.services import users
+
+    app = fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["create-user", "--username", "chief", "--role", "admin",
+                               "--password", "Good-pass-1"]).exit_code == 0
+
+    def lock():
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.username == "chief"))
+            user.locked_until = utcnow() + timedelta(minutes=15)
+            db.session.commit()
+
+    def is_locked():
+        with app.app_context():
+            return users.locked(db.session.scalar(select(User).where(User.username == "chief")))
+
+    lock()
+    out = runner.invoke(args=["unlock-user", "chief"])
+    assert out.exit_code == 0 and "已解除 chief 的登录锁定" in out.output
+    assert not is_locked()
+    assert "没有被锁定" in runner.invoke(args=["unlock-user", "chief"]).output
+    assert runner.invoke(args=["unlock-user", "nobody"]).exit_code == 2
+
+    lock()
+    weak = runner.invoke(args=["set-password", "chief", "--password", "password1"])
+    assert weak.exit_code == 2 and "太常见" in weak.output and is_locked()
+    out = runner.invoke(args=["set-password", "chief", "--password", "New-pass-22"])
+    assert out.exit_code == 0, out.output
+    assert not is_locked()
+    with app.app_context():
+        actions = list(db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.target_type == "user_account").order_by(AuditEvent.id)))
+    assert actions.count("account_unlocked") == 2 and actions[-1] == "set_password"

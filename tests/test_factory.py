@@ -1,3 +1,5 @@
+import secrets
+
 from matchmaker import create_app
 from matchmaker.config import ConfigError, database_url, load
 
@@ -91,3 +93,33 @@ def test_behind_a_proxy_links_use_the_public_address(app, tmp_path):
         assert "MATCHMAKER_PROXY_HOPS" in str(e)
     else:
         raise AssertionError("a bad MATCHMAKER_PROXY_HOPS was accepted")
+
+
+def test_workers_starting_together_agree_on_the_development_secrets(tmp_path):
+    """gunicorn starts its workers at once; on a fresh instance folder each one makes the
+    development secrets: they must all end up with the same, whole value."""
+    import threading
+
+    from matchmaker.config import _instance_secret
+
+    def start(folder, barrier, got, errors):
+        barrier.wait()
+        try:
+            got.append(_instance_secret(folder, "secret_key", lambda: secrets.token_hex(32)))
+        except Exception as e:  # noqa: BLE001 - any failure is the finding
+            errors.append(repr(e))
+
+    for trial in range(20):
+        folder = tmp_path / f"inst{trial}"
+        barrier = threading.Barrier(6)
+        got, errors = [], []
+        threads = [threading.Thread(target=start, args=(folder, barrier, got, errors))
+                   for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(set(got)) == 1 and len(got[0]) == 64
+        assert (folder / "secret_key").read_text() == got[0]
+        assert [p.name for p in folder.iterdir()] == ["secret_key"]  # no temporary left

@@ -32,7 +32,8 @@ user_region = Table(
 class User(UserMixin, Audited, Timestamps, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (one_of("role", ROLES, "role"),)
-    __audit_exclude__ = ("updated_at", "password_hash", "last_login_at", "failed_logins")
+    __audit_exclude__ = ("updated_at", "password_hash", "last_login_at", "failed_logins",
+                         "locked_until")  # locks and unlocks have their own entries
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)

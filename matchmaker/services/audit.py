@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "create": N_("新增"), "update": N_("修改"), "delete": N_("删除"),
     "view_minor": N_("查看未成年人档案"), "reveal": N_("查看完整号码"),
     "login": N_("登录"), "login_failed": N_("登录失败"), "logout": N_("退出"),
+    "account_locked": N_("连续输错密码，账号锁定"), "account_unlocked": N_("解除登录锁定"),
     "export": N_("导出"),
     "match_run": N_("运行匹配"), "set_password": N_("设置密码"),
     "volunteer_rejected": N_("退回志愿者报名"), "donor_invited": N_("邀请捐助人"),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matchmaker.extensions import db
@@ -25,6 +25,9 @@ MIN_PASSWORD = 8
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 
+# The usernames new_personal_account makes (PERSONAL_PREFIX + person id).
+_GENERATED_NAME = re.compile(r"[vd]\d+(-\d+)?")
+
 # Passwords people really choose that meet the length and mix rules anyway: refused.
 COMMON_PASSWORDS = frozenset({
     "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "admin123", "admin1234",
@@ -35,9 +38,12 @@ COMMON_PASSWORDS = frozenset({
 })
 
 
-def check_password_policy(password: str, *, username: str = "") -> None:
+def check_password_policy(password: str, *, username: str = "", mobile: str = "") -> None:
     """At least MIN_PASSWORD characters, letters with digits or symbols, not one of the
-    passwords everyone tries first, and not the login name itself."""
+    passwords everyone tries first, and containing neither the login name nor the
+    mobile. Names of three characters or fewer, and the generated names of personal
+    accounts (``v123``, which nobody sees: they log in with their mobile), are not
+    checked — they would refuse ordinary passwords for no gain."""
     if len(password) < MIN_PASSWORD:
         raise DomainError(_("密码至少 %(n)s 位", n=MIN_PASSWORD), field="password")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"[\d\W_]", password)):
@@ -45,8 +51,11 @@ def check_password_policy(password: str, *, username: str = "") -> None:
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS:
         raise DomainError(_("这个密码太常见，很容易被猜中，请换一个"), field="password")
-    if username and username.lower() in lowered:
+    if (len(username) > 3 and not _GENERATED_NAME.fullmatch(username)
+            and username.lower() in lowered):
         raise DomainError(_("密码不能包含用户名"), field="password")
+    if mobile and mobile in password:
+        raise DomainError(_("密码不能包含手机号"), field="password")
 
 
 def create_user(*, username: str, password: str, role: str, display_name: str = "",
@@ -107,13 +116,17 @@ def regions_by_code(codes: list[str]) -> list[Region]:
 
 
 def set_password(*, user: User, password: str) -> None:
-    check_password_policy(password, username=user.username)
+    check_password_policy(password, username=user.username,
+                          mobile=(user.person.mobile or "") if user.person else "")
     user.password_hash = generate_password_hash(password)
     unlock(user)  # a new password ends a lockout
 
 
 def unlock(user: User) -> None:
-    """Clear the wrong-password count and any lockout (an administrator, or a new password)."""
+    """Clear the wrong-password count and any lockout (an administrator, the unlock
+    command, or a new password); lifting a lock that still held is audited."""
+    if locked(user):
+        audit.record("account_unlocked", target_type="user_account", target_id=user.id)
     user.failed_logins = 0
     user.locked_until = None
     db.session.flush()
@@ -153,28 +166,47 @@ def _password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
-class AccountLocked(DomainError):
-    """Too many wrong passwords in a row: the account refuses logins for a while."""
-
-
 def _lockout_settings() -> tuple[int, int]:
+    """(wrong passwords in a row that lock an account, minutes it stays locked); 0 attempts
+    turns the lockout off."""
     cfg = current_app.config
     return int(cfg.get("LOGIN_LOCKOUT_ATTEMPTS", 5)), int(cfg.get("LOGIN_LOCKOUT_MINUTES", 15))
 
 
-def _count_failure(user: User, now: datetime) -> None:
-    """One more wrong password; the last one allowed locks the account (audited)."""
-    attempts, minutes = _lockout_settings()
-    # One UPDATE, so that wrong passwords sent at once through several workers all count.
-    db.session.execute(update(User).where(User.id == user.id)
-                       .values(failed_logins=User.failed_logins + 1))
-    db.session.refresh(user, ["failed_logins"])
-    if user.failed_logins >= attempts:
+def _claim_attempt(user: User, now: datetime, attempts: int) -> bool:
+    """Count this attempt before its password is checked: one UPDATE that succeeds only
+    while the account is open and under the limit. It holds the row until the request
+    ends, so attempts on one account run one at a time, and guesses sent all at once get
+    no more password checks than the limit allows."""
+    if attempts <= 0:
+        return True
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.failed_logins < attempts,
+               or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)).scalar()
+    db.session.refresh(user, ["failed_logins", "locked_until"])
+    return claimed is not None
+
+
+def _lock_if_spent(user: User, now: datetime, attempts: int, minutes: int) -> None:
+    """After a wrong password: the attempt that used up the limit locks the account."""
+    if attempts > 0 and user.failed_logins >= attempts:
         user.failed_logins = 0
         user.locked_until = now + timedelta(minutes=minutes)
         audit.record("account_locked", target_type="user_account", target_id=user.id,
                      minutes=minutes)
-    db.session.flush()
+        db.session.flush()
+
+
+def login_failed_message() -> str:
+    attempts, minutes = _lockout_settings()
+    if attempts <= 0:
+        return _("用户名或密码不正确")
+    return _("用户名或密码不正确。连续输错 %(n)s 次，账号将锁定 %(m)s 分钟；"
+             "如已被锁定，请稍后再试或请管理员解锁。", n=attempts, m=minutes)
 
 
 def authenticate(*, username: str, password: str) -> User | None:
@@ -182,36 +214,39 @@ def authenticate(*, username: str, password: str) -> User | None:
     for volunteers and donors, a mobile. The outcome is audited.
 
     LOGIN_LOCKOUT_ATTEMPTS wrong passwords in a row lock an account for
-    LOGIN_LOCKOUT_MINUTES; while locked its password is not even checked (a guess cannot
-    be confirmed), and :class:`AccountLocked` is raised instead of returning None."""
+    LOGIN_LOCKOUT_MINUTES. A locked account's password is not even checked (a guess
+    cannot be confirmed), and the answer is the same as for a wrong password or an
+    unknown name, so that guessing tells nobody which accounts exist."""
     now = utcnow()
+    attempts, minutes = _lockout_settings()
     candidates = _login_candidates(username.strip())
-    if not candidates:
-        check_password_hash(_DUMMY_HASH, password)
-        audit.record("login_failed", target_type="user_account")
-        return None
     # Active accounts first: an old, disabled account must not shadow a live one.
     candidates.sort(key=lambda u: not u.active)
-    open_ = [u for u in candidates if not locked(u, now)]
-    user = next((u for u in open_ if _password_matches(u, password)), None)
-    if not open_:
-        check_password_hash(_DUMMY_HASH, password)
+    user, checked = None, []
+    for account in candidates:
+        if account.active and not _claim_attempt(account, now, attempts):
+            continue  # locked, or as many attempts in flight as the limit allows
+        checked.append(account)
+        if _password_matches(account, password):
+            user = account
+            break
+    if not checked:
+        check_password_hash(_DUMMY_HASH, password)  # the same cost as a real check
     if user is None or not user.active:
         target = user or (candidates[0] if len(candidates) == 1 else None)
         audit.record("login_failed", target_type="user_account",
                      target_id=target.id if target else None)
-        if user is None:
-            for account in open_:
-                if account.active:
-                    _count_failure(account, now)
-        if any(locked(u, now) for u in candidates if u.active):
-            _attempts, minutes = _lockout_settings()
-            raise AccountLocked(_("连续多次密码错误，账号已暂时锁定。请 %(n)s 分钟后再试，"
-                                  "或请管理员解锁。", n=minutes))
+        for account in checked:
+            if account.active and account is not user:
+                _lock_if_spent(account, now, attempts, minutes)
         return None
     user.last_login_at = now
     user.failed_logins = 0
     user.locked_until = None
+    # The other accounts on a shared mobile were not guessed at: give their attempt back.
+    for account in checked:
+        if account is not user and account.active and attempts > 0:
+            account.failed_logins = max(0, account.failed_logins - 1)
     with audit.acting_as(audit.Actor(user.id, user.username)):
         audit.record("login", target_type="user_account", target_id=user.id)
     return user

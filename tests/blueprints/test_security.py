@@ -172,17 +172,18 @@ def _locked_events(session, user):
 def test_five_wrong_passwords_lock_the_account(client, session, make_user):
     user = make_user("coordinator")
     resp = _wrong(client, user, 4)
-    assert "用户名或密码不正确" in resp.get_data(as_text=True)
+    assert "用户名或密码不正确。连续输错 5 次，账号将锁定 15 分钟" in resp.get_data(as_text=True)
     assert _fresh(session, user).locked_until is None
     assert _fresh(session, user).failed_logins == 4
-    resp = _wrong(client, user, 1)
-    assert "账号已暂时锁定" in resp.get_data(as_text=True)
+    _wrong(client, user, 1)
     user = _fresh(session, user)
     assert user.locked_until is not None and user.failed_logins == 0
     assert len(_locked_events(session, user)) == 1
-    # While locked even the right password is refused, and nothing tells it was right.
+    # While locked even the right password is refused, with the answer a wrong one gets:
+    # nothing tells it was right, nor that this name is a real, locked account.
     resp = login(client, user)
-    assert resp.status_code == 200 and "账号已暂时锁定" in resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "用户名或密码不正确。连续输错" in resp.get_data(as_text=True)
     assert client.get("/").status_code == 302
     # Guessing on while locked neither extends the lock nor counts.
     until = user.locked_until
@@ -230,7 +231,7 @@ def test_lockout_counts_logins_by_mobile(client, session, make_user, make_person
     assert users.locked(user)
     resp = client.post("/login", data={"username": "13905710001", "password": PASSWORD,
                                        "csrf_token": csrf_token(client)})
-    assert "账号已暂时锁定" in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and client.get("/").status_code == 302
 
 
 def test_admin_sees_and_lifts_the_lock(client, session, make_user, as_role):
@@ -261,3 +262,80 @@ def test_lockout_settings_come_from_the_config(app, client, session, make_user):
         app.config["LOGIN_LOCKOUT_ATTEMPTS"] = 5
     user = _fresh(session, user)
     assert users.locked(user)
+
+
+def test_unknown_names_and_locked_accounts_get_the_same_answer(client, make_user):
+    user = make_user("coordinator")
+    _wrong(client, user, 5)
+    locked_page = login(client, user, password="not-the-password-9").get_data(as_text=True)
+    ghost = client.post("/login", data={"username": "ghost-user", "password": "x-1234567",
+                                        "csrf_token": csrf_token(client)})
+    flash = re.compile(r'<p class="flash[^"]*" role="status">(.*?)</p>', re.S)
+    assert flash.findall(locked_page) == flash.findall(ghost.get_data(as_text=True))
+    assert flash.findall(locked_page)
+
+
+def test_a_family_members_login_does_not_count_against_the_other(client, session, make_user,
+                                                                  make_person):
+    """Mother (volunteer) and daughter (donor) share a mobile: the daughter's logins try
+    the mother's account first, and must not wear it down to a lock."""
+    mother = make_user("volunteer", person=make_person(name="周丽", mobile="13905710002"))
+    daughter = make_user("donor", person=make_person(name="周小丽", mobile="13905710002"))
+    daughter_user = _fresh(session, daughter)
+    daughter_user.password_hash = users.generate_password_hash("Daughter-pw-1")
+    session.flush()
+    for _ in range(6):
+        resp = client.post("/login", data={"username": "13905710002",
+                                           "password": "Daughter-pw-1",
+                                           "csrf_token": csrf_token(client)})
+        assert resp.status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
+    mother = _fresh(session, mother)
+    assert not users.locked(mother) and mother.failed_logins == 0
+
+
+def test_lockout_can_be_turned_off(app, client, session, make_user):
+    user = make_user("coordinator")
+    app.config["LOGIN_LOCKOUT_ATTEMPTS"] = 0
+    try:
+        resp = _wrong(client, user, 8)
+        assert "连续输错" not in resp.get_data(as_text=True)
+        assert login(client, user).status_code == 302
+    finally:
+        app.config["LOGIN_LOCKOUT_ATTEMPTS"] = 5
+
+
+def test_exports_are_not_stored_either(client, as_role):
+    as_role("admin")
+    resp = client.get("/admin/audit/export.csv")
+    assert resp.status_code == 200
+    assert resp.headers["Cache-Control"] == "no-store"
+    resp.close()
+
+
+def test_hsts_follows_a_trusted_proxys_https(tmp_path):
+    app = make_test_app(str(tmp_path), f"sqlite:///{tmp_path}/p.db", PROXY_HOPS=1)
+    # PROXY_HOPS is read when the app is made; build one the way create_app does.
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    client = app.test_client()
+    plain = client.get("/login")
+    proxied = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in plain.headers
+    assert proxied.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("username, password, mobile, refused", [
+    ("v12", "Passwd123!", "", False),      # generated names are not checked
+    ("d7", "Hd7-garden", "", False),
+    ("abc", "abc-Garden1", "", False),     # nor names of three characters or fewer
+    ("liwei", "Liwei-2026", "", True),
+    ("v12", "a13905710001", "13905710001", True),  # her mobile is
+])
+def test_password_policy_words(app_ctx, username, password, mobile, refused):
+    if refused:
+        with pytest.raises(DomainError):
+            users.check_password_policy(password, username=username, mobile=mobile)
+    else:
+        users.check_password_policy(password, username=username, mobile=mobile)

@@ -2,6 +2,8 @@
 the fifth locks the account once. Runs on SQLite always and on PostgreSQL when
 TEST_DATABASE_URL is set."""
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -25,10 +27,7 @@ class WrongPassword:
         return username
 
     def act(self, username):
-        try:
-            assert users.authenticate(username=username, password="wrong-wrong-1") is None
-        except users.AccountLocked:
-            pass  # the attempt that locked it still counted (and committed)
+        assert users.authenticate(username=username, password="wrong-wrong-1") is None
 
 
 @pytest.mark.parametrize("n", range(ROUNDS))
@@ -46,3 +45,28 @@ def test_five_wrong_passwords_at_once_lock_the_account_once(race_app, n):
         assert users.locked(account) and account.failed_logins == 0
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "account_locked", AuditEvent.target_id == user_id)) == 1
+
+
+def test_guesses_sent_all_at_once_get_no_more_checks_than_the_limit(race_app, monkeypatch):
+    """Twelve guesses in flight together: only five passwords are checked; the rest are
+    refused unchecked, as if the account were already locked."""
+    with race_app.app_context():
+        user = User(username="burst", role="admin", display_name="burst",
+                    password_hash=generate_password_hash("Right-pass-1",
+                                                         method="pbkdf2:sha256:1000"))
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+    checked, guard = [], threading.Lock()
+    real = users._password_matches
+
+    def counting(account, password):
+        with guard:
+            checked.append(account.id)
+        return real(account, password)
+
+    monkeypatch.setattr(users, "_password_matches", counting)
+    run_at_once(race_app, ["burst"] * 12, WrongPassword())
+    assert checked.count(user_id) == 5
+    with race_app.app_context():
+        assert users.locked(db.session.get(User, user_id))

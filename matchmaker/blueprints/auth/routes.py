@@ -34,15 +34,11 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            user = users.authenticate(username=form.username.data,
-                                      password=form.password.data)
-        except users.AccountLocked as e:
-            flash(str(e), "error")
-            user = False
+        user = users.authenticate(username=form.username.data, password=form.password.data)
         if user is None:
-            flash(_("用户名或密码不正确"), "error")
-        elif user:
+            # One answer for a wrong password, an unknown name and a locked account.
+            flash(users.login_failed_message(), "error")
+        else:
             session.clear()  # a fresh session on every login
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -81,6 +77,8 @@ class _RedactTokens(logging.Filter):
 
 
 logging.getLogger("werkzeug").addFilter(_RedactTokens())
+# The app's own logger too: an error on that page logs "Exception on <path>".
+logging.getLogger("matchmaker").addFilter(_RedactTokens())
 
 
 def _set_password_limit() -> str:
