@@ -47,6 +47,9 @@ DEFAULTS: dict[str, object] = {
     "SET_PASSWORD_TTL_HOURS": 72,
     "SET_PASSWORD_RATE_LIMIT": None,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # When Redis (the shared limit storage) is down, count in each process instead of
+    # failing every login and sign-up with an error; Redis is tried again as it returns.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "PAGE_SIZE": 20,
     # Days a donor has to confirm a girl proposed for her pledge before the hold lapses.
     "SPONSOR_HOLD_DAYS": 14,

@@ -339,3 +339,19 @@ def test_password_policy_words(app_ctx, username, password, mobile, refused):
             users.check_password_policy(password, username=username, mobile=mobile)
     else:
         users.check_password_policy(password, username=username, mobile=mobile)
+
+
+def test_logins_go_on_when_redis_is_down(tmp_path):
+    """Redis holds the shared rate limits. With it unreachable, logins are neither refused
+    with an error page nor unlimited: each process counts on its own until it is back."""
+    app = make_test_app(str(tmp_path), f"sqlite:///{tmp_path}/r.db",
+                        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens
+                        LOGIN_RATE_LIMIT="3 per minute")
+    reset_database(app)
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    codes = [client.post("/login", data={"username": "x", "password": "y-1234567",
+                                         "csrf_token": token}).status_code
+             for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
