@@ -57,6 +57,15 @@ from .vocabulary import (
 )
 
 
+def unique_mobile(rng: random.Random, used: set[str]) -> str:
+    """A plausible mainland mobile not in ``used`` (which it joins)."""
+    while True:
+        number = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        if number not in used:
+            used.add(number)
+            return number
+
+
 def _area_code(birth_year: int) -> str:
     """Haining county code that stdnum's ric table accepts for this birth year."""
     if birth_year >= 1989:
@@ -66,6 +75,22 @@ def _area_code(birth_year: int) -> str:
     if birth_year >= 1983:
         return "330423"  # 海宁县 under 嘉兴市
     return "332124"  # 海宁县 under 嘉兴地区
+
+
+def unique_id_number(rng: random.Random, used: set[str], gender: str, birth: date,
+                     tries: int | None = None) -> str | None:
+    """A valid 海宁 ID number for this birth date and gender, not in ``used`` (which it
+    joins); None after ``tries`` numbers that were taken (None: try until one is free)."""
+    n = 0
+    while tries is None or n < tries:
+        n += 1
+        seq = rng.randrange(500) * 2 + (1 if gender == "M" else 0)
+        first17 = f"{_area_code(birth.year)}{birth:%Y%m%d}{seq:03d}"
+        number = first17 + ric.calc_check_digit(first17 + "0")
+        if number not in used:
+            used.add(number)
+            return number
+    return None
 
 
 def _school_grade(birth: date) -> int:
@@ -127,20 +152,10 @@ class _Builder:
         raise RuntimeError("name pool exhausted")
 
     def mobile(self) -> str:
-        while True:
-            number = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
-            if number not in self.used_mobiles:
-                self.used_mobiles.add(number)
-                return number
+        return unique_mobile(self.rng, self.used_mobiles)
 
     def id_number(self, gender: str, birth: date) -> str:
-        while True:
-            seq = self.rng.randrange(500) * 2 + (1 if gender == "M" else 0)
-            first17 = f"{_area_code(birth.year)}{birth:%Y%m%d}{seq:03d}"
-            number = first17 + ric.calc_check_digit(first17 + "0")
-            if number not in self.used_ids:
-                self.used_ids.add(number)
-                return number
+        return unique_id_number(self.rng, self.used_ids, gender, birth)
 
     def village(self, towns: list[str] | None = None, bias: float = 0.6) -> str:
         if towns and self.rng.random() < bias:

@@ -4,12 +4,14 @@ much she gets and how urgent her case is — each written down and shown with it
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from matchmaker.extensions import db
 from matchmaker.matching.allocation import Applicant, InfeasibleError, allocate
@@ -246,6 +248,7 @@ def trial_allocation(*, user: User, fund: Fund, policy: str = "optimal") -> Allo
     its inputs and every applicant's reason, for coordinators to approve from."""
     apps = list(db.session.scalars(select(Application).where(
         Application.fund_id == fund.id, Application.status == "submitted")
+        .options(joinedload(Application.person).joinedload(Person.region))
         .order_by(Application.id)))
     balance = fund.budget_fen - fund.reserved_fen - fund.paid_fen
     applicants = [Applicant(id=str(a.id), region=_town_code(a.person.region),
@@ -279,22 +282,44 @@ def trial_allocation(*, user: User, fund: Fund, policy: str = "optimal") -> Allo
 
 def cross_programme_flags(application: Application) -> list[str]:
     """Other awards this year to the same person (by ID hash) or her household."""
-    person = application.person
-    others = select(Award, Fund).join(Fund, Fund.id == Award.fund_id).join(
+    return _flags_of_fund(application.fund, [application])[application.id]
+
+
+def _flags_of_fund(fund: Fund, applications: list[Application]) -> dict[int, list[str]]:
+    """``cross_programme_flags`` of many applications to one fund, with one query per
+    thousand ID hashes or households (the fund page lists thousands of applications; a
+    query for each took seconds)."""
+    others = select(Award, Fund, Person).join(Fund, Fund.id == Award.fund_id).join(
         Person, Person.id == Award.person_id).where(
-        Fund.year == application.fund.year, Award.fund_id != application.fund_id,
-        Award.status == "approved")
-    flags = []
-    if person.id_hash:
-        for award, fund in db.session.execute(others.where(Person.id_hash == person.id_hash)):
-            flags.append(_("本人今年已获%(fund)s %(amount)s 元", fund=fund.name,
-                           amount=to_yuan(award.amount_fen)))
-    if person.household:
-        for award, fund in db.session.execute(others.where(
-                Person.household == person.household, Person.id != person.id)):
-            flags.append(_("同户家庭成员今年已获%(fund)s %(amount)s 元", fund=fund.name,
-                           amount=to_yuan(award.amount_fen)))
-    return flags
+        Fund.year == fund.year, Award.fund_id != fund.id, Award.status == "approved"
+    ).order_by(Award.id)
+    people = [a.person for a in applications]
+    by_hash: dict[str, list[tuple[Award, Fund]]] = defaultdict(list)
+    by_household: dict[str, list[tuple[Award, Fund, int]]] = defaultdict(list)
+    hashes = sorted({p.id_hash for p in people if p.id_hash})
+    households = sorted({p.household for p in people if p.household})
+    for i in range(0, len(hashes), 1000):
+        for award, other, person in db.session.execute(
+                others.where(Person.id_hash.in_(hashes[i:i + 1000]))):
+            by_hash[person.id_hash].append((award, other))
+    for i in range(0, len(households), 1000):
+        for award, other, person in db.session.execute(
+                others.where(Person.household.in_(households[i:i + 1000]))):
+            by_household[person.household].append((award, other, person.id))
+    out = {}
+    for application, person in zip(applications, people, strict=True):
+        flags = []
+        if person.id_hash:
+            flags += [_("本人今年已获%(fund)s %(amount)s 元", fund=other.name,
+                        amount=to_yuan(award.amount_fen))
+                      for award, other in by_hash[person.id_hash]]
+        if person.household:
+            flags += [_("同户家庭成员今年已获%(fund)s %(amount)s 元", fund=other.name,
+                        amount=to_yuan(award.amount_fen))
+                      for award, other, pid in by_household[person.household]
+                      if pid != person.id]
+        out[application.id] = flags
+    return out
 
 
 def visible_funds(user: User) -> list[Fund]:
@@ -321,8 +346,12 @@ def get_fund(user: User, fund_id: int, *, manage: bool = False) -> Fund:
 def applications_of(user: User, fund: Fund) -> list[tuple[Application, list[str]]]:
     """Applications in the user's regions, each with its cross-programme flags."""
     rows = db.session.scalars(select(Application).where(Application.fund_id == fund.id)
+                              .options(joinedload(Application.person).joinedload(Person.region),
+                                       selectinload(Application.awards))
                               .order_by(Application.priority.desc(), Application.id))
-    return [(a, cross_programme_flags(a)) for a in rows if in_scope(user, a.person.region)]
+    mine = [a for a in rows.unique() if in_scope(user, a.person.region)]
+    flags = _flags_of_fund(fund, mine)
+    return [(a, flags[a.id]) for a in mine]
 
 
 def latest_trial(fund: Fund) -> AllocationRun | None:
