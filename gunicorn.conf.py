@@ -19,3 +19,6 @@ limit_request_line = 8190
 # path): log no request lines; the app's audit log records what matters.
 accesslog = None
 errorlog = "-"
+# gunicorn 25+ opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl):
+# two instances on one machine would share it. Nothing here uses it.
+control_socket_disable = True

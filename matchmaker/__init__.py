@@ -186,12 +186,62 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_errors(app: Flask) -> None:
-    from flask import render_template
+    from flask import make_response, render_template
+    from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy import exc as sa_exc
+
+    def rollback() -> None:
+        """End the request's transaction. On a connection that has just died even the
+        rollback can fail; the error page must be shown all the same."""
+        try:
+            db.session.rollback()
+        except Exception as e:  # noqa: BLE001
+            app.logger.warning("rollback failed after an error (%s)", type(e).__name__)
+            try:
+                db.session.remove()
+            except Exception:  # noqa: BLE001, S110 — the connection is gone either way
+                pass
 
     def page(code: int, title: str, message: str):
-        db.session.rollback()
+        rollback()
         return render_template("error.html", code=code, title=title, message=message), code
+
+    def database_unavailable(e: BaseException | None) -> bool:
+        """The database cannot be reached or cannot serve right now (PostgreSQL down or
+        restarting, a connection cut, no connection free in the pool, SQLite locked or
+        unreadable) — as opposed to a bug, such as a query naming a missing table."""
+        if isinstance(e, (sa_exc.InterfaceError, sa_exc.TimeoutError)):
+            return True
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, sa_exc.OperationalError):
+            # sqlite3 reports SQL mistakes as OperationalError too, with the generic code
+            # SQLITE_ERROR (1); busy, locked, I/O and cannot-open codes are outages.
+            code = getattr(e.orig, "sqlite_errorcode", None)
+            return code is None or code & 0xFF != 1
+        return False
+
+    def unavailable(e: BaseException):
+        # Names of the errors only: a database error's text can carry a query's values.
+        app.logger.warning("database unavailable: %s (%s)", type(e).__name__,
+                           type(getattr(e, "orig", None)).__name__)
+        rollback()
+        # The page must not touch the database again: the signed-in user (expired by the
+        # rollback, or never loaded) would be read from it by the page's header.
+        g._login_user = login_manager.anonymous_user()
+        response = make_response(render_template(
+            "error.html", code=503, title=_("服务暂时不可用"),
+            message=_("数据库暂时无法连接，您的操作没有保存，请稍后重试。")), 503)
+        response.headers["Retry-After"] = "30"
+        return response
+
+    @app.errorhandler(sa_exc.DBAPIError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def database_error(e):
+        if database_unavailable(e):
+            return unavailable(e)
+        raise e  # a bug, not an outage: Flask logs it and shows the 500 page
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -216,6 +266,10 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(e):
+        # A failure after the view (the commit at the request boundary) arrives here
+        # wrapped; an outage is still an outage.
+        if database_unavailable(getattr(e, "original_exception", None)):
+            return unavailable(e.original_exception)
         return page(500, "系统出错", "系统暂时出错，您的操作没有保存。请稍后重试。")
 
 

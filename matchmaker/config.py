@@ -20,7 +20,10 @@ class ConfigError(RuntimeError):
 
 DEFAULTS: dict[str, object] = {
     "ENV_NAME": "development",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # pool_pre_ping: a connection that died (PostgreSQL restarted) is replaced, not used.
+    # hide_parameters: a database error's text, which Flask logs, leaves out the query's
+    # values (names, mobiles).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],

@@ -123,3 +123,23 @@ def test_workers_starting_together_agree_on_the_development_secrets(tmp_path):
         assert len(set(got)) == 1 and len(got[0]) == 64
         assert (folder / "secret_key").read_text() == got[0]
         assert [p.name for p in folder.iterdir()] == ["secret_key"]  # no temporary left
+
+
+def test_database_errors_do_not_carry_the_values(tmp_path):
+    """Flask logs a failed request's exception text; with the engine's hide_parameters
+    that text names the statement but not the values (a name, a mobile)."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from matchmaker.extensions import db
+    from tests.conftest import make_test_app
+
+    app = make_test_app(str(tmp_path), f"sqlite:///{tmp_path}/h.db")
+    with app.app_context():
+        with pytest.raises(DBAPIError) as caught:
+            db.session.execute(text("INSERT INTO no_such_table VALUES (:mobile)"),
+                               {"mobile": "13812345678"})
+        db.session.rollback()
+    assert "13812345678" not in str(caught.value)
+    assert "no_such_table" in str(caught.value)

@@ -341,9 +341,15 @@ def test_password_policy_words(app_ctx, username, password, mobile, refused):
         users.check_password_policy(password, username=username, mobile=mobile)
 
 
-def test_logins_go_on_when_redis_is_down(tmp_path):
+def test_logins_go_on_when_redis_is_down(tmp_path, monkeypatch):
     """Redis holds the shared rate limits. With it unreachable, logins are neither refused
     with an error page nor unlimited: each process counts on its own until it is back."""
+    from matchmaker.extensions import limiter
+
+    # The limiter is one object for every app in this test run, and it remembers that its
+    # storage died (Flask-Limiter's private flag, rechecked only after a back-off): put it
+    # back afterwards, or later tests would count in the fallback store.
+    monkeypatch.setattr(limiter, "_storage_dead", limiter._storage_dead)
     app = make_test_app(str(tmp_path), f"sqlite:///{tmp_path}/r.db",
                         RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens
                         LOGIN_RATE_LIMIT="3 per minute")
@@ -351,7 +357,12 @@ def test_logins_go_on_when_redis_is_down(tmp_path):
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    codes = [client.post("/login", data={"username": "x", "password": "y-1234567",
-                                         "csrf_token": token}).status_code
-             for _ in range(5)]
+    try:
+        codes = [client.post("/login", data={"username": "x", "password": "y-1234567",
+                                             "csrf_token": token}).status_code
+                 for _ in range(5)]
+    finally:
+        # The limiter is one object for every app: give it back an in-memory store, so
+        # that later tests do not count against a Redis that is not there.
+        make_test_app(str(tmp_path), f"sqlite:///{tmp_path}/r.db")
     assert codes == [200, 200, 200, 429, 429]

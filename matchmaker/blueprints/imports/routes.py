@@ -11,10 +11,11 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from matchmaker.blueprints.helpers import for_user, roles_required
+from matchmaker.blueprints.helpers import roles_required
 from matchmaker.blueprints.imports import bp
 from matchmaker.blueprints.imports.forms import ConfirmForm, UploadForm
 from matchmaker.services import import_uploads, registry_import
+from matchmaker.services.errors import NotFound
 from matchmaker.services.registries import REGISTRIES
 from matchmaker.services.registry_columns import columns_for
 from matchmaker.services.spreadsheets import UnreadableFile, open_table
@@ -79,10 +80,15 @@ def confirm(slug: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    kept = for_user(lambda user, token: import_uploads.load_upload(user=user, key=reg.key,
-                                                                    token=token),
-                    form.token.data)
-    kept = for_user(lambda user: import_uploads.claim_upload(kept))
+    try:
+        kept = import_uploads.claim_upload(import_uploads.load_upload(
+            user=current_user, key=reg.key, token=form.token.data))
+    except NotFound as e:
+        # Committed already, expired, someone else's, or claimed by a confirm that was cut
+        # off (a server killed mid-import wrote nothing): say so in her words, not as a
+        # bare "page not found"; uploading the file again shows what is still to import.
+        return render_template("error.html", code=404, title=_("导入文件已失效"),
+                               message=e.message), 404
     try:
         report = registry_import.commit(current_user, reg.key, _table(kept),
                                        kept.all_or_nothing)
