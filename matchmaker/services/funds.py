@@ -360,15 +360,20 @@ def latest_trial(fund: Fund) -> AllocationRun | None:
 
 
 def approve_trial(*, user: User, run: AllocationRun) -> tuple[int, list[str]]:
-    """Approve every funded applicant of a trial; each either gets her award or a reason."""
+    """Approve every funded applicant of a trial; each either gets her award or a reason.
+    All at once when they all fit (see ``ledger.approve_together``), else one by one."""
     from matchmaker.services import ledger
 
+    ids = [int(app_id) for app_id in run.results.get("funded", [])]
+    loaded = {a.id: a for a in db.session.scalars(
+        select(Application).where(Application.id.in_(ids))
+        .options(joinedload(Application.person).joinedload(Person.region)))}
+    mine = [loaded[i] for i in ids if i in loaded and loaded[i].status == "submitted"
+            and in_scope(user, loaded[i].person.region)]
+    if ledger.approve_together(user=user, applications=mine):
+        return len(mine), []
     done, refused = 0, []
-    for app_id in run.results.get("funded", []):
-        application = db.session.get(Application, int(app_id))
-        if application is None or application.status != "submitted" \
-                or not in_scope(user, application.person.region):
-            continue
+    for application in mine:
         try:
             ledger.approve_award(user=user, application=application)
             done += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
@@ -55,6 +55,60 @@ def approve_award(*, user: User, application: Application) -> Award:
     db.session.expire(application)
     db.session.expire(db.session.get(Fund, application.fund_id))
     return award
+
+
+class _NotTogether(Exception):
+    """The applications cannot all be approved in one go."""
+
+
+def approve_together(*, user: User, applications: list[Application]) -> bool:
+    """Approve applications to one fund all at once, or none of them: one reservation of
+    their total, one insert of the awards, one status update. Returns False, having
+    written nothing, when they cannot all go through (the budget does not cover them
+    all, one was handled meanwhile, a person is in twice or has an award already) — the
+    caller then approves them one by one with ``approve_award``, which gives each her
+    award or her reason.
+
+    Approving one by one inside one request writes the fund's row once per award; on
+    PostgreSQL each of those updates leaves a row version the next one must step over
+    until the transaction ends, so 2,000 awards took 11 s and 4,000 took 22 s."""
+    if not applications:
+        return True
+    fund_ids = {a.fund_id for a in applications}
+    if len(fund_ids) != 1:
+        raise ValueError("approve_together takes applications to one fund")
+    fund_id = fund_ids.pop()
+    ids = [a.id for a in applications]
+    person_ids = [a.person_id for a in applications]
+    try:
+        with db.session.begin_nested():
+            if len(set(person_ids)) != len(person_ids) or len(set(ids)) != len(ids):
+                raise _NotTogether
+            awarded = db.session.scalar(select(func.count(Award.id)).where(
+                Award.fund_id == fund_id, Award.person_id.in_(person_ids)))
+            if awarded:
+                raise _NotTogether
+            _reserve(fund_id, sum(a.amount_fen for a in applications))
+            now = utcnow()
+            db.session.add_all([
+                Award(fund_id=fund_id, application_id=a.id, person_id=a.person_id,
+                      amount_fen=a.amount_fen, status="approved", approved_by=user.id,
+                      approved_at=now)
+                for a in applications])
+            db.session.flush()
+            done = db.session.execute(
+                update(Application).where(Application.id.in_(ids),
+                                          Application.status == "submitted")
+                .values(status="awarded").execution_options(synchronize_session=False))
+            if done.rowcount != len(ids):
+                raise _NotTogether
+    except (_NotTogether, DomainError, IntegrityError):
+        db.session.expire_all()
+        return False
+    for a in applications:
+        db.session.expire(a)
+    db.session.expire(db.session.get(Fund, fund_id))
+    return True
 
 
 def cancel_award(*, award: Award) -> None:

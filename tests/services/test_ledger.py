@@ -115,3 +115,83 @@ def test_the_database_refuses_overspending_even_if_code_forgets(setup):
     fund.reserved_fen = fund.budget_fen + 1
     with pytest.raises(IntegrityError):
         s.flush()
+
+
+# --- approving many at once ----------------------------------------------------------
+
+
+def _awards(s, fund) -> list[Award]:
+    return list(s.scalars(select(Award).where(Award.fund_id == fund.id).order_by(Award.id)))
+
+
+def test_approve_together_reserves_the_total_once(setup):
+    from matchmaker.models import AuditEvent
+
+    s, admin, fund, people = setup
+    apps = make_applications(s, fund, people, "2000.00")
+    before = s.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.target_type == "award"))
+    assert ledger.approve_together(user=admin, applications=apps) is True
+    fund = s.get(Fund, fund.id)
+    assert fund.reserved_fen == 5 * 200000 and ledger.balance_fen(fund) == 0
+    awards = _awards(s, fund)
+    assert [a.application_id for a in awards] == [a.id for a in apps]
+    assert all(a.status == "approved" and a.approved_by == admin.id for a in awards)
+    assert {s.get(Application, a.id).status for a in apps} == {"awarded"}
+    assert s.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.target_type == "award")) == before + 5  # each award audited
+
+
+@pytest.mark.parametrize("obstacle", ["budget", "handled", "awarded", "twice"])
+def test_approve_together_writes_nothing_when_not_all_can_go(setup, obstacle):
+    """Whatever stands in the way, the batch leaves no trace; the caller then goes one
+    by one (approve_trial), and each gets her award or her reason."""
+    s, admin, fund, people = setup
+    apps = make_applications(s, fund, people[:4], "2000.00")
+    if obstacle == "budget":
+        fund.budget_fen = 700000  # three of the four
+    elif obstacle == "handled":
+        apps[2].status = "withdrawn"
+    elif obstacle == "awarded":
+        ledger.approve_award(user=admin, application=apps[1])  # meanwhile, elsewhere
+    elif obstacle == "twice":
+        apps.append(apps[0])
+    s.flush()
+    reserved = s.get(Fund, fund.id).reserved_fen
+    awards = len(_awards(s, fund))
+    assert ledger.approve_together(user=admin, applications=apps) is False
+    assert s.get(Fund, fund.id).reserved_fen == reserved
+    assert len(_awards(s, fund)) == awards
+
+
+def _trial(s, fund, apps):
+    from matchmaker.models import AllocationRun
+
+    run = AllocationRun(fund=fund, policy="ranked",
+                        results={"funded": [str(a.id) for a in apps]})
+    s.add(run)
+    s.flush()
+    return run
+
+
+def test_approve_trial_goes_one_by_one_when_the_money_runs_short(setup):
+    from matchmaker.services import funds
+
+    s, admin, fund, people = setup
+    apps = make_applications(s, fund, people, "3000.00")  # five of 3,000 in 10,000
+    done, refused = funds.approve_trial(user=admin, run=_trial(s, fund, apps))
+    assert done == 3 and len(refused) == 2
+    assert all("余额不足" in r for r in refused)
+    assert s.get(Fund, fund.id).reserved_fen == 900000
+    assert len(_awards(s, fund)) == 3
+
+
+def test_approve_trial_twice_awards_once(setup):
+    from matchmaker.services import funds
+
+    s, admin, fund, people = setup
+    apps = make_applications(s, fund, people, "1000.00")
+    run = _trial(s, fund, apps)
+    assert funds.approve_trial(user=admin, run=run) == (5, [])
+    assert funds.approve_trial(user=admin, run=run) == (0, [])  # all handled already
+    assert s.get(Fund, fund.id).reserved_fen == 500000 and len(_awards(s, fund)) == 5

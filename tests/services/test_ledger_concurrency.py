@@ -90,3 +90,50 @@ def test_a_double_submitted_payment_pays_once(money_app):
             fund = db.session.get(Fund, fund_id)
             assert (fund.reserved_fen, fund.paid_fen) == (200_000, 100_000)
             assert db.session.get(Award, award_id).paid_fen == 100_000
+
+
+class ApproveTrial:
+    """Two coordinators press 批准 on the same trial (or on overlapping trials) at once."""
+
+    def __init__(self, user_id):
+        self.user_id = user_id
+
+    def prepare(self, run_id):
+        from matchmaker.models import AllocationRun
+
+        run = db.session.get(AllocationRun, run_id)
+        _ = run.results
+        return db.session.get(User, self.user_id), run
+
+    def act(self, prepared):
+        from matchmaker.services import funds
+
+        user, run = prepared
+        funds.approve_trial(user=user, run=run)
+
+
+@pytest.mark.parametrize("budget_for", [30, 20])
+def test_two_trial_approvals_at_once_award_each_once(money_app, budget_for):
+    """Thirty applicants, two overlapping trials approved at the same moment (all at once
+    when everything fits, one by one when it does not): every applicant at most one
+    award, the budget never passed, reserved money equal to the awards."""
+    from matchmaker.models import AllocationRun
+
+    for n in range(5):
+        user_id, fund_id, apps = build_round(money_app, 100 + budget_for * 10 + n, 30,
+                                             budget_fen=budget_for * 100_000,
+                                             amount_fen=100_000)
+        with money_app.app_context():
+            runs = [AllocationRun(fund_id=fund_id, policy="ranked",
+                                  results={"funded": [str(i) for i in ids]})
+                    for ids in (apps[:20], apps[10:])]
+            db.session.add_all(runs)
+            db.session.commit()
+            run_ids = [r.id for r in runs]
+        assert run_at_once(money_app, run_ids, ApproveTrial(user_id)) == ["ok", "ok"]
+        with money_app.app_context():
+            fund = db.session.get(Fund, fund_id)
+            awards = db.session.scalars(select(Award).where(Award.fund_id == fund_id)).all()
+            assert len({a.application_id for a in awards}) == len(awards)
+            assert fund.reserved_fen == sum(a.amount_fen for a in awards) <= fund.budget_fen
+            assert len(awards) == min(30, budget_for)
