@@ -216,17 +216,36 @@ def register_errors(app: Flask) -> None:
         if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
             return True
         if isinstance(e, sa_exc.OperationalError):
+            return driver_outage(e.orig)
+        return False
+
+    # PostgreSQL states that mean the server is going away or not taking connections:
+    # admin / crash shutdown, cannot connect now, too many connections (and class 08).
+    outage_states = {"57P01", "57P02", "57P03", "53300"}
+
+    def driver_outage(orig: BaseException | None) -> bool:
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
             # sqlite3 reports SQL mistakes as OperationalError too, with the generic code
             # SQLITE_ERROR (1); busy, locked, I/O and cannot-open codes are outages.
-            code = getattr(e.orig, "sqlite_errorcode", None)
-            return code is None or code & 0xFF != 1
-        return False
+            return code & 0xFF != 1
+        if hasattr(orig, "sqlstate"):  # psycopg
+            state = orig.sqlstate
+            if state:  # a statement timeout, a deadlock, a serialization failure: bugs
+                return state[:2] == "08" or state in outage_states
+            # No state: libpq's own error. An outage only if the connection is bad (a
+            # refused connect); "too many parameters" on a good connection is a bug.
+            pgconn = getattr(orig, "pgconn", None)
+            return pgconn is not None and pgconn.status != 0  # 0: ConnStatus.OK
+        return True  # another driver's operational error: its connection, most likely
 
     def unavailable(e: BaseException):
         # Names of the errors only: a database error's text can carry a query's values.
         app.logger.warning("database unavailable: %s (%s)", type(e).__name__,
                            type(getattr(e, "orig", None)).__name__)
         rollback()
+        # Nothing was saved: messages the view queued ("已批准…") must not show with it.
+        session.pop("_flashes", None)
         # The page must not touch the database again: the signed-in user (expired by the
         # rollback, or never loaded) would be read from it by the page's header.
         g._login_user = login_manager.anonymous_user()
@@ -270,6 +289,7 @@ def register_errors(app: Flask) -> None:
         # wrapped; an outage is still an outage.
         if database_unavailable(getattr(e, "original_exception", None)):
             return unavailable(e.original_exception)
+        session.pop("_flashes", None)  # nothing was saved, whatever the view queued
         return page(500, "系统出错", "系统暂时出错，您的操作没有保存。请稍后重试。")
 
 

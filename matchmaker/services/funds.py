@@ -364,16 +364,20 @@ def approve_trial(*, user: User, run: AllocationRun) -> tuple[int, list[str]]:
     All at once when they all fit (see ``ledger.approve_together``), else one by one."""
     from matchmaker.services import ledger
 
-    ids = [int(app_id) for app_id in run.results.get("funded", [])]
-    loaded = {a.id: a for a in db.session.scalars(
-        select(Application).where(Application.id.in_(ids))
-        .options(joinedload(Application.person).joinedload(Person.region)))}
+    ids = list(dict.fromkeys(int(app_id) for app_id in run.results.get("funded", [])))
+    loaded: dict[int, Application] = {}
+    for start in range(0, len(ids), 5000):  # IN lists within every database's limit
+        loaded.update((a.id, a) for a in db.session.scalars(
+            select(Application).where(Application.id.in_(ids[start:start + 5000]))
+            .options(joinedload(Application.person).joinedload(Person.region))))
     mine = [loaded[i] for i in ids if i in loaded and loaded[i].status == "submitted"
             and in_scope(user, loaded[i].person.region)]
     if ledger.approve_together(user=user, applications=mine):
         return len(mine), []
     done, refused = 0, []
     for application in mine:
+        if application.status != "submitted":  # read again: approved meanwhile elsewhere
+            continue
         try:
             ledger.approve_award(user=user, application=application)
             done += 1

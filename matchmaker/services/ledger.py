@@ -57,6 +57,13 @@ def approve_award(*, user: User, application: Application) -> Award:
     return award
 
 
+def _chunks(items: list, size: int = 5000):
+    """Slices for IN lists: PostgreSQL takes at most 65,535 parameters a statement, and
+    SQLite builds may stop at 32,766."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 class _NotTogether(Exception):
     """The applications cannot all be approved in one go."""
 
@@ -84,10 +91,10 @@ def approve_together(*, user: User, applications: list[Application]) -> bool:
         with db.session.begin_nested():
             if len(set(person_ids)) != len(person_ids) or len(set(ids)) != len(ids):
                 raise _NotTogether
-            awarded = db.session.scalar(select(func.count(Award.id)).where(
-                Award.fund_id == fund_id, Award.person_id.in_(person_ids)))
-            if awarded:
-                raise _NotTogether
+            for chunk in _chunks(person_ids):
+                if db.session.scalar(select(func.count(Award.id)).where(
+                        Award.fund_id == fund_id, Award.person_id.in_(chunk))):
+                    raise _NotTogether
             _reserve(fund_id, sum(a.amount_fen for a in applications))
             now = utcnow()
             db.session.add_all([
@@ -96,11 +103,12 @@ def approve_together(*, user: User, applications: list[Application]) -> bool:
                       approved_at=now)
                 for a in applications])
             db.session.flush()
-            done = db.session.execute(
-                update(Application).where(Application.id.in_(ids),
+            changed = sum(db.session.execute(
+                update(Application).where(Application.id.in_(chunk),
                                           Application.status == "submitted")
-                .values(status="awarded").execution_options(synchronize_session=False))
-            if done.rowcount != len(ids):
+                .values(status="awarded").execution_options(synchronize_session=False)
+            ).rowcount for chunk in _chunks(ids))
+            if changed != len(ids):
                 raise _NotTogether
     except (_NotTogether, DomainError, IntegrityError):
         db.session.expire_all()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import psycopg
+import psycopg.errors as pg
 import pytest
 from sqlalchemy import exc as sa_exc
 
@@ -35,11 +37,30 @@ ERRORS = {
     "pool exhausted": lambda: sa_exc.TimeoutError("QueuePool limit reached"),
     "sqlite busy": lambda: sa_exc.OperationalError(
         "UPDATE fund", {}, sqlite_error("database is locked", 5)),
+    "postgresql shutting down": lambda: sa_exc.OperationalError(
+        "SELECT 1", {}, pg.AdminShutdown("terminating connection due to administrator")),
+    "postgresql starting up": lambda: sa_exc.OperationalError(
+        "SELECT 1", {}, pg.CannotConnectNow("the database system is starting up")),
+    "postgresql too many connections": lambda: sa_exc.OperationalError(
+        "SELECT 1", {}, pg.TooManyConnections("sorry, too many clients already")),
+    "postgresql connection failure": lambda: sa_exc.OperationalError(
+        "SELECT 1", {}, pg.ConnectionFailure("connection failure")),
 }
 BUGS = {
     "sqlite missing table": lambda: sa_exc.OperationalError(
         "SELECT x", {}, sqlite_error("no such table: x", 1)),
     "integrity": lambda: sa_exc.IntegrityError("INSERT", {}, Refused("duplicate key")),
+    # PostgreSQL errors that are OperationalError too, but come from what the app did.
+    "statement timeout": lambda: sa_exc.OperationalError(
+        "SELECT", {}, pg.QueryCanceled("canceling statement due to statement timeout")),
+    "deadlock": lambda: sa_exc.OperationalError(
+        "UPDATE", {}, pg.DeadlockDetected("deadlock detected")),
+    "serialization": lambda: sa_exc.OperationalError(
+        "UPDATE", {}, pg.SerializationFailure("could not serialize access")),
+    "too many parameters": lambda: sa_exc.OperationalError(
+        "SELECT", {}, psycopg.OperationalError(
+            "sending query and params failed: number of parameters must be between 0 and "
+            "65535")),
 }
 
 
@@ -57,6 +78,13 @@ def broken_app(tmp_path_factory):
     @app.get("/fails-at-commit")
     def fails_at_commit():
         return "saved"  # the commit at the request boundary fails (patched below)
+
+    @app.get("/flashes-then-fails")
+    def flashes_then_fails():
+        from flask import flash
+
+        flash("已批准 5000 项资助", "success")
+        return "saved"
 
     yield app
     with app.app_context():
@@ -115,3 +143,18 @@ def test_the_log_names_the_error_but_not_the_query_values(broken_app, caplog):
     resp = broken_app.test_client().get("/fails-in-view", headers={"Host": "localhost"})
     assert resp.status_code == 503
     assert "database unavailable" in caplog.text and mobile not in caplog.text
+
+
+def test_a_failed_request_does_not_show_what_the_view_promised(broken_app, monkeypatch):
+    """The view queued "已保存" and then the commit failed: the page must not say both."""
+    def commit():
+        raise sa_exc.OperationalError("COMMIT", {}, pg.AdminShutdown("terminating"))
+
+    monkeypatch.setattr(db.session, "commit", commit)
+    client = broken_app.test_client()
+    resp = client.get("/flashes-then-fails", headers={"Host": "localhost"})
+    assert resp.status_code == 503
+    assert "已批准" not in resp.get_data(as_text=True)
+    monkeypatch.undo()
+    with client.session_transaction() as sess:
+        assert "_flashes" not in sess  # nor on the next page

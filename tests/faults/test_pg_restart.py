@@ -5,6 +5,7 @@ their pooled connections died under traffic or quietly while idle (pool_pre_ping
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -27,15 +28,30 @@ pytestmark = [
 ]
 
 
+@functools.cache
 def _cluster() -> list[str] | None:
-    """The command that stops or starts the local cluster, or None (and why) if we can't."""
+    """The command that stops or starts the cluster TEST_DATABASE_URL points at (found by
+    the port it listens on, in pg_lsclusters), or None if we can't. Worked out once, while
+    the database is up (the fixture asks first), and remembered for when it is down."""
     if os.geteuid() != 0:
         return None
-    ctl = shutil.which("pg_ctlcluster")
-    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
-    if ctl is None or not versions:
+    ctl, ls = shutil.which("pg_ctlcluster"), shutil.which("pg_lsclusters")
+    if ctl is None or ls is None:
         return None
-    return [ctl, "--skip-systemctl-redirect", versions[-1], "main"]
+    try:
+        import psycopg
+
+        with psycopg.connect(PG, connect_timeout=5) as conn:
+            port = conn.execute("SHOW port").fetchone()[0]
+        listed = subprocess.run([ls, "--no-header"], capture_output=True, text=True,
+                                timeout=30, check=True).stdout
+    except Exception:  # noqa: BLE001 — no way to tell which cluster: do not touch any
+        return None
+    for line in listed.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] == str(port):
+            return [ctl, "--skip-systemctl-redirect", fields[0], fields[1]]
+    return None
 
 
 def pg_ctl(action: str) -> float:
@@ -54,8 +70,8 @@ def pg_accepts(probe) -> bool:
 @pytest.fixture(scope="module")
 def pg_site(request, tmp_path_factory):
     if _cluster() is None:
-        pytest.skip("restarting PostgreSQL needs root and pg_ctlcluster (Debian's "
-                    "postgresql-common) with a cluster under /etc/postgresql")
+        pytest.skip("restarting PostgreSQL needs root, and Debian's postgresql-common "
+                    "(pg_ctlcluster, pg_lsclusters) listing the cluster of TEST_DATABASE_URL")
     template = request.getfixturevalue("seeded_postgresql")
     yield from build_site(template, tmp_path_factory.mktemp("faults-pg-restart"), workers=2)
 
@@ -64,9 +80,9 @@ class Traffic:
     """Clients requesting the home page in a loop, each response kept with the phase it
     was sent in; the query string tags it so the access log tells which worker served."""
 
-    def __init__(self, browsers) -> None:
+    def __init__(self, browsers, phase: str = "before") -> None:
         self.browsers = browsers
-        self.phase = "before"
+        self.phase = phase  # set before the first request: none goes untagged
         self.seen: list[tuple[str, str, Response | BaseException]] = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -154,7 +170,7 @@ def test_postgresql_restart_gives_clean_errors_and_the_app_recovers(pg_site, app
             traffic.phase = "done"
     finally:
         if not pg_accepts(probe):
-            pg_ctl("start")
+            subprocess.run([*_cluster(), "start"], capture_output=True, timeout=120)
             wait_until(lambda: pg_accepts(probe), timeout=60, what="PostgreSQL to accept")
         # The test process's own pool (the session's app) may hold dead connections.
         with app.app_context():
@@ -174,16 +190,22 @@ def test_postgresql_restart_gives_clean_errors_and_the_app_recovers(pg_site, app
 
     # Restarted again while the server is idle: each worker's pooled connection died
     # unnoticed; the ping on checkout replaces it, and not one request fails.
-    timings["idle_restart"] = pg_ctl("restart")
-    wait_until(lambda: pg_accepts(probe), timeout=60, what="PostgreSQL to accept")
-    with Traffic(browsers) as quiet:
-        quiet.phase = "idle-restart"
-        wait_for_both_workers(quiet, server, "idle-restart", 200)
-        quiet.phase = "done"
+    try:
+        timings["idle_restart"] = pg_ctl("restart")
+        wait_until(lambda: pg_accepts(probe), timeout=60, what="PostgreSQL to accept")
+        with Traffic(browsers, phase="idle-restart") as quiet:
+            wait_for_both_workers(quiet, server, "idle-restart", 200)
+            quiet.phase = "done"
+    finally:
+        if not pg_accepts(probe):
+            subprocess.run([*_cluster(), "start"], capture_output=True, timeout=120)
+            wait_until(lambda: pg_accepts(probe), timeout=60, what="PostgreSQL to accept")
+        with app.app_context():
+            db.engine.dispose()
+    # Every response after the idle restart, the very first ones (which met the dead
+    # pooled connections) included.
     idle = [r for _, r in quiet.of("idle-restart")]
     assert idle and all(not isinstance(r, BaseException) and r.status == 200 for r in idle)
-    with app.app_context():
-        db.engine.dispose()
 
     counts = {p: len(traffic.of(p)) for p in ("before", "stopping", "down", "starting",
                                                "after")}

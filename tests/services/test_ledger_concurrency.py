@@ -109,7 +109,10 @@ class ApproveTrial:
         from matchmaker.services import funds
 
         user, run = prepared
-        funds.approve_trial(user=user, run=run)
+        _done, refused = funds.approve_trial(user=user, run=run)
+        # Applications the other coordinator approved meanwhile are skipped, as before,
+        # not reported as refused; only money running out is a reason.
+        assert all("余额不足" in r for r in refused), refused
 
 
 @pytest.mark.parametrize("budget_for", [30, 20])
