@@ -374,7 +374,21 @@ def approve_trial(*, user: User, run: AllocationRun) -> tuple[int, list[str]]:
             and in_scope(user, loaded[i].person.region)]
     if ledger.approve_together(user=user, applications=mine):
         return len(mine), []
-    done, refused = 0, []
+    # Not all at once: some were approved meanwhile elsewhere (read again, and skipped),
+    # or the money no longer covers them all. Approving one by one in order would award
+    # the longest run from the top that fits, then try each of the rest: the run goes
+    # together, the rest one by one — the same awards, without a write per award.
+    mine = [a for a in mine if a.status == "submitted"]
+    balance, run_length = ledger.balance_fen(db.session.get(Fund, run.fund_id)), 0
+    for application in mine:
+        if application.amount_fen > balance:
+            break
+        balance -= application.amount_fen
+        run_length += 1
+    done = 0
+    if run_length and ledger.approve_together(user=user, applications=mine[:run_length]):
+        done, mine = run_length, mine[run_length:]
+    refused = []
     for application in mine:
         if application.status != "submitted":  # read again: approved meanwhile elsewhere
             continue

@@ -118,3 +118,19 @@ def people_query(user: User, filters: Filters) -> Select:
     if filters.status:
         stmt = stmt.where(Person.status == filters.status)
     return stmt
+
+
+def registry_page(user: User, reg: Registry, filters: Filters, *, page: int, per_page: int):
+    """One page of ``registry_query`` (see services.paging: deep pages stay fast)."""
+    from matchmaker.services.paging import paginate_by_key
+
+    return paginate_by_key(registry_query(user, reg, filters), reg.model.id,
+                           lambda profile: profile.id, page=page, per_page=per_page)
+
+
+def people_page(user: User, filters: Filters, *, page: int, per_page: int):
+    """One page of ``people_query``."""
+    from matchmaker.services.paging import paginate_by_key
+
+    return paginate_by_key(people_query(user, filters), Person.id, lambda person: person.id,
+                           page=page, per_page=per_page)

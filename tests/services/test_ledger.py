@@ -195,3 +195,19 @@ def test_approve_trial_twice_awards_once(setup):
     assert funds.approve_trial(user=admin, run=run) == (5, [])
     assert funds.approve_trial(user=admin, run=run) == (0, [])  # all handled already
     assert s.get(Fund, fund.id).reserved_fen == 500000 and len(_awards(s, fund)) == 5
+
+
+def test_approve_trial_when_short_awards_what_one_by_one_would(setup):
+    """Money reserved since the trial: the awards are those approving one by one in the
+    trial's order would give — the run from the top that fits, then any later, smaller
+    one that still fits — and the others are refused with the reason."""
+    from matchmaker.services import funds
+
+    s, admin, fund, people = setup  # a budget of 10,000
+    amounts = ["3000.00", "3000.00", "3000.00", "2000.00", "500.00"]
+    apps = [make_applications(s, fund, [p], a)[0] for p, a in zip(people, amounts, strict=True)]
+    done, refused = funds.approve_trial(user=admin, run=_trial(s, fund, apps))
+    assert done == 4 and len(refused) == 1 and "余额不足" in refused[0]
+    awarded = {a.application_id for a in _awards(s, fund)}
+    assert awarded == {apps[0].id, apps[1].id, apps[2].id, apps[4].id}
+    assert s.get(Fund, fund.id).reserved_fen == 950000

@@ -30,7 +30,13 @@ from matchmaker.services import (
 )
 from matchmaker.services.clock import today
 from matchmaker.services.errors import DomainError, Forbidden
-from matchmaker.services.registries import BY_KEY, REGISTRIES, Filters, people_query, registry_query
+from matchmaker.services.registries import (
+    BY_KEY,
+    REGISTRIES,
+    Filters,
+    people_page,
+    registry_page,
+)
 from matchmaker.services.scope import assignable_regions, get_person
 
 STAFF = ("admin", "coordinator")
@@ -58,8 +64,8 @@ def _region_choices(form: PersonForm) -> None:
 @roles_required(*STAFF)
 def people_index():
     filters = _filters()
-    pagination = db.paginate(people_query(current_user, filters), page=_page(),
-                             per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    pagination = people_page(current_user, filters, page=_page(),
+                             per_page=current_app.config["PAGE_SIZE"])
     return render_template("registry/people.html", pagination=pagination, filters=filters,
                            regions=assignable_regions(current_user), statuses=STATUS_LABELS)
 
@@ -69,8 +75,8 @@ def people_index():
 def registry_index(slug: str):
     reg = REGISTRIES.get(slug) or abort(404)
     filters = _filters()
-    pagination = db.paginate(registry_query(current_user, reg, filters), page=_page(),
-                             per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    pagination = registry_page(current_user, reg, filters, page=_page(),
+                               per_page=current_app.config["PAGE_SIZE"])
     return render_template("registry/index.html", reg=reg, pagination=pagination,
                            filters=filters, regions=assignable_regions(current_user),
                            statuses=STATUS_LABELS,
