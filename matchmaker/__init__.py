@@ -25,6 +25,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.config.from_mapping(config_module.load(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:
