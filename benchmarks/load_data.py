@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from matchmaker.demo.people import unique_id_number, unique_mobile
+from matchmaker.demo.identities import unique_id_number, unique_mobile
 from matchmaker.demo.vocabulary import (
     _BRANDS,
     _ENTREPRENEUR_TOPICS,
