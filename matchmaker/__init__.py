@@ -167,6 +167,12 @@ def register_request_hooks(app: Flask) -> None:
     from matchmaker.services import audit
 
     @app.before_request
+    def remember_session() -> None:
+        # What the session held before the view: a request that fails writes nothing to
+        # the database, and gets this back too (a login, a flash, a choice the view made).
+        g.session_before = dict(session)
+
+    @app.before_request
     def set_actor() -> None:
         if current_user.is_authenticated:
             audit.set_actor(audit.Actor(current_user.id, current_user.username))
@@ -204,6 +210,12 @@ def register_errors(app: Flask) -> None:
                 db.session.remove()
             except Exception:  # noqa: BLE001, S110 — the connection is gone either way
                 pass
+
+    def restore_session() -> None:
+        before = g.get("session_before")
+        if before is not None:
+            session.clear()
+            session.update(before)
 
     def page(code: int, title: str, message: str):
         rollback()
@@ -246,8 +258,9 @@ def register_errors(app: Flask) -> None:
         app.logger.warning("database unavailable: %s (%s)", type(e).__name__,
                            type(getattr(e, "orig", None)).__name__)
         rollback()
-        # Nothing was saved: messages the view queued ("已批准…") must not show with it.
-        session.pop("_flashes", None)
+        # Nothing was saved: neither is what the view put in the session (a login, the
+        # message "已批准…" it queued).
+        restore_session()
         # The page must not touch the database again: the signed-in user (expired by the
         # rollback, or never loaded) would be read from it by the page's header.
         g._login_user = login_manager.anonymous_user()
@@ -291,7 +304,7 @@ def register_errors(app: Flask) -> None:
         # wrapped; an outage is still an outage.
         if database_unavailable(getattr(e, "original_exception", None)):
             return unavailable(e.original_exception)
-        session.pop("_flashes", None)  # nothing was saved, whatever the view queued
+        restore_session()  # nothing was saved, whatever the view put in the session
         return page(500, "系统出错", "系统暂时出错，您的操作没有保存。请稍后重试。")
 
 

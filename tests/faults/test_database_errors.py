@@ -81,9 +81,10 @@ def broken_app(tmp_path_factory):
 
     @app.get("/flashes-then-fails")
     def flashes_then_fails():
-        from flask import flash
+        from flask import flash, session
 
         flash("已批准 5000 项资助", "success")
+        session["chosen"] = "by the view"  # as login_user would, say
         return "saved"
 
     yield app
@@ -158,3 +159,4 @@ def test_a_failed_request_does_not_show_what_the_view_promised(broken_app, monke
     monkeypatch.undo()
     with client.session_transaction() as sess:
         assert "_flashes" not in sess  # nor on the next page
+        assert "chosen" not in sess  # nor anything else the view put in the session
