@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -170,7 +171,8 @@ def register_request_hooks(app: Flask) -> None:
     def remember_session() -> None:
         # What the session held before the view: a request that fails writes nothing to
         # the database, and gets this back too (a login, a flash, a choice the view made).
-        g.session_before = dict(session)
+        # A deep copy: flash() appends to the session's list in place.
+        g.session_before = copy.deepcopy(dict(session))
 
     @app.before_request
     def set_actor() -> None:
@@ -212,10 +214,22 @@ def register_errors(app: Flask) -> None:
                 pass
 
     def restore_session() -> None:
+        """The session as it was before the view, but for two things the view did that
+        must stand: a sign-out (on a shared office PC the next person must not find her
+        still signed in), and the CSRF token the error page is about to carry."""
         before = g.get("session_before")
-        if before is not None:
-            session.clear()
-            session.update(before)
+        if before is None:
+            return
+        now = dict(session)
+        session.clear()
+        session.update(before)
+        if "_user_id" not in now:
+            for key in ("_user_id", "_id", "_fresh"):
+                session.pop(key, None)
+            if "_remember" in now:
+                session["_remember"] = now["_remember"]
+        if "csrf_token" in now:
+            session["csrf_token"] = now["csrf_token"]
 
     def page(code: int, title: str, message: str):
         rollback()

@@ -114,7 +114,9 @@ def engine_options(uri: str, options: dict) -> dict:
     a generic plan, chosen for no LIMIT/OFFSET in particular — list pages then took 200 ms
     where a plan for their own offset takes 40 ms (benchmarks/load.py, 100,000 people).
     Planning each time costs far less than that; it also suits connection poolers."""
-    if not uri.startswith("postgresql"):
+    from sqlalchemy.engine import make_url
+
+    if make_url(uri).get_driver_name() != "psycopg":
         return options
     connect_args = {**options.get("connect_args", {}), "prepare_threshold": None}
     return {**options, "connect_args": connect_args}

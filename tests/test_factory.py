@@ -154,6 +154,7 @@ def test_postgresql_plans_each_statement_for_its_own_values():
     pg = engine_options("postgresql+psycopg://db/x", base)
     assert pg["connect_args"]["prepare_threshold"] is None and pg["pool_pre_ping"] is True
     assert engine_options("sqlite:///x.db", base) == base
+    assert engine_options("postgresql+psycopg2://db/x", base) == base  # not psycopg's option
 
 
 def test_the_postgresql_engine_does_not_prepare(tmp_path):

@@ -372,12 +372,17 @@ def approve_trial(*, user: User, run: AllocationRun) -> tuple[int, list[str]]:
             .options(joinedload(Application.person).joinedload(Person.region))))
     mine = [loaded[i] for i in ids if i in loaded and loaded[i].status == "submitted"
             and in_scope(user, loaded[i].person.region)]
+    mine_ids = [a.id for a in mine]
     if ledger.approve_together(user=user, applications=mine):
         return len(mine), []
     # Not all at once: some were approved meanwhile elsewhere (read again, and skipped),
     # or the money no longer covers them all. Approving one by one in order would award
     # the longest run from the top that fits, then try each of the rest: the run goes
     # together, the rest one by one — the same awards, without a write per award.
+    for start in range(0, len(mine_ids), 5000):  # read again together, not one by one
+        db.session.scalars(select(Application).where(
+            Application.id.in_(mine_ids[start:start + 5000]))
+            .execution_options(populate_existing=True)).all()
     mine = [a for a in mine if a.status == "submitted"]
     balance, run_length = ledger.balance_fen(db.session.get(Fund, run.fund_id)), 0
     for application in mine:

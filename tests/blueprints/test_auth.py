@@ -123,3 +123,26 @@ def test_user_accounts_are_audited_without_passwords(app_ctx):
         AuditEvent.target_type == User.__tablename__)).all()
     assert [e.action for e in events] == ["create"]
     assert "Secret" not in str(events[0].detail) and user.id == events[0].target_id
+
+
+def test_a_sign_out_sticks_even_when_its_request_fails(app, client, as_role, monkeypatch):
+    """The database fails as she signs out: the page says nothing was saved, but on a
+    shared office PC the next person must not find her still signed in."""
+    from sqlalchemy import exc as sa_exc
+
+    from matchmaker.extensions import db
+
+    as_role("coordinator")
+    token = csrf_token(client)
+
+    def commit():
+        raise sa_exc.OperationalError("COMMIT", {}, ConnectionError("terminating"))
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(db.session, "commit", commit)
+    resp = client.post("/logout", data={"csrf_token": token})
+    assert resp.status_code == 503
+    monkeypatch.undo()
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess
+    assert client.get("/").status_code == 302  # to the login page

@@ -79,6 +79,12 @@ def broken_app(tmp_path_factory):
     def fails_at_commit():
         return "saved"  # the commit at the request boundary fails (patched below)
 
+    @app.get("/makes-a-token-then-fails")
+    def makes_a_token_then_fails():
+        from flask_wtf.csrf import generate_csrf
+
+        return generate_csrf()
+
     @app.get("/flashes-then-fails")
     def flashes_then_fails():
         from flask import flash, session
@@ -160,3 +166,29 @@ def test_a_failed_request_does_not_show_what_the_view_promised(broken_app, monke
     with client.session_transaction() as sess:
         assert "_flashes" not in sess  # nor on the next page
         assert "chosen" not in sess  # nor anything else the view put in the session
+
+
+@pytest.fixture
+def failing_commit(monkeypatch):
+    def commit():
+        raise sa_exc.OperationalError("COMMIT", {}, pg.AdminShutdown("terminating"))
+
+    monkeypatch.setattr(db.session, "commit", commit)
+
+
+def test_a_message_pending_from_before_does_not_carry_the_failed_views(broken_app,
+                                                                     failing_commit):
+    client = broken_app.test_client()
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("info", "之前的提示")]
+    resp = client.get("/flashes-then-fails", headers={"Host": "localhost"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 503 and "已批准" not in html
+
+
+def test_the_error_page_keeps_a_csrf_token_that_works(broken_app, failing_commit):
+    client = broken_app.test_client()
+    resp = client.get("/makes-a-token-then-fails", headers={"Host": "localhost"})
+    assert resp.status_code == 503
+    with client.session_transaction() as sess:
+        assert sess.get("csrf_token")  # the token the page's forms carry can be checked
