@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from matchmaker.models import Fund, MenteeProfile, Person
-from matchmaker.services import funds, ledger
+from matchmaker.services import fund_flags, funds, ledger
 from matchmaker.services.errors import DomainError
 
 
@@ -97,7 +97,7 @@ def test_cross_programme_flags(app_ctx, fund_world):
     ledger.approve_award(user=admin, application=a1)
     a2 = funds.submit_application(user=admin, fund=here, data=funds.ApplicationInput(
         person_id=mother.id, hardship=5))
-    flags = funds.cross_programme_flags(a2)
+    flags = fund_flags.cross_programme_flags(a2)
     assert flags and "同户" in flags[0] and "1000.00" in flags[0]
     assert app_ctx.scalar(select(Person).where(Person.id == mother.id)).household == "户42"
 
